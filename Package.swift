@@ -1,0 +1,36 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Hot loops live in the C target (see DESIGN.md §6): Swift without -target-cpu lowers
+// SIMD.addProduct to fmaf calls, so kernels are plain C, auto-vectorised and multiversioned.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=fast"])]
+
+let package = Package(
+    name: "Omni",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "OmniTensor", targets: ["OmniTensor"]),
+        .executable(name: "omni", targets: ["omni"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // oneDNN 2.6 (Debian libdnnl-dev), the compute backend.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", pkgConfig: nil,
+                       providers: [.apt(["libdnnl-dev"])]),
+        // CPU kernels, the oneDNN glue (primitive caches) and the thread pool (libgomp, shared with oneDNN).
+        .target(name: "COmniKernels", dependencies: ["CDNNL"], cSettings: kernelFlags,
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]),
+        .target(name: "OmniTensor", dependencies: ["COmniKernels", "CDNNL"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .executableTarget(name: "omni", dependencies: [
+            "OmniTensor", "CDNNL", "COmniKernels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,363 @@
+// oneDNN glue: one CPU engine, a stream per thread, and a cache of primitives keyed by everything
+// that determines them (creating a primitive costs far more than running a small one).
+#include "internal.h"
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static dnnl_engine_t g_engine;
+static pthread_once_t g_engine_once = PTHREAD_ONCE_INIT;
+static __thread dnnl_stream_t t_stream;
+static __thread char t_error[512];
+
+static void engine_init(void) { dnnl_engine_create(&g_engine, dnnl_cpu, 0); }
+static dnnl_engine_t engine(void) { pthread_once(&g_engine_once, engine_init); return g_engine; }
+static dnnl_stream_t stream(void) {
+    if (!t_stream) dnnl_stream_create(&t_stream, engine(), dnnl_stream_default_flags);
+    return t_stream;
+}
+
+const char *omni_dnnl_last_error(void) { return t_error; }
+
+static int fail(dnnl_status_t st, const char *what) {
+    snprintf(t_error, sizeof t_error, "oneDNN %s failed (status %d)", what, (int)st);
+    return st == dnnl_success ? -1 : (int)st;
+}
+#define CHECK(call, what) do { dnnl_status_t st_ = (call); if (st_ != dnnl_success) return fail(st_, what); } while (0)
+
+const char *omni_dnnl_isa_name(void) {
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "unknown";
+    }
+}
+
+int omni_dnnl_int8_exact(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_core_bf16 ||
+           isa == dnnl_cpu_isa_avx512_core_amx || isa == dnnl_cpu_isa_avx2_vnni;
+}
+
+// ---- primitive cache ------------------------------------------------------------------------
+#define KEY_WORDS 32
+#define CACHE_CAP 256
+typedef struct { int64_t key[KEY_WORDS]; dnnl_primitive_t prim; dnnl_primitive_desc_t pd; uint64_t used; } cache_entry;
+static cache_entry g_cache[CACHE_CAP];
+static int g_cache_n = 0;
+static uint64_t g_tick = 0;
+static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int64_t omni_dnnl_cache_size(void) {
+    pthread_mutex_lock(&g_cache_lock);
+    int n = g_cache_n;
+    pthread_mutex_unlock(&g_cache_lock);
+    return n;
+}
+
+static int cache_get(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_primitive_desc_t *pd) {
+    pthread_mutex_lock(&g_cache_lock);
+    for (int i = 0; i < g_cache_n; i++)
+        if (memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
+            g_cache[i].used = ++g_tick;
+            *prim = g_cache[i].prim; *pd = g_cache[i].pd;
+            pthread_mutex_unlock(&g_cache_lock);
+            return 1;
+        }
+    pthread_mutex_unlock(&g_cache_lock);
+    return 0;
+}
+
+// Takes ownership of prim/pd. Returns the cached pair (another thread may have inserted first).
+// Evicted primitives are leaked deliberately: another thread may still be executing them.
+static void cache_put(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_primitive_desc_t *pd) {
+    pthread_mutex_lock(&g_cache_lock);
+    for (int i = 0; i < g_cache_n; i++)
+        if (memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
+            *prim = g_cache[i].prim; *pd = g_cache[i].pd;
+            pthread_mutex_unlock(&g_cache_lock);
+            return;
+        }
+    int slot;
+    if (g_cache_n < CACHE_CAP) slot = g_cache_n++;
+    else { slot = 0; for (int i = 1; i < CACHE_CAP; i++) if (g_cache[i].used < g_cache[slot].used) slot = i; }
+    memcpy(g_cache[slot].key, key, sizeof(int64_t) * KEY_WORDS);
+    g_cache[slot].prim = *prim;
+    g_cache[slot].pd = (dnnl_primitive_desc_t)*pd;
+    g_cache[slot].used = ++g_tick;
+    pthread_mutex_unlock(&g_cache_lock);
+}
+
+static int make_mem(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *ptr) {
+    CHECK(dnnl_memory_create(m, md, engine(), (void *)ptr), "memory_create");
+    return 0;
+}
+
+#define MAX_ARGS 8
+static int execute(dnnl_primitive_t prim, int nargs, const int *kinds, const dnnl_memory_desc_t *mds, void *const *ptrs) {
+    dnnl_exec_arg_t args[MAX_ARGS];
+    dnnl_memory_t mems[MAX_ARGS];
+    int made = 0, rc = 0;
+    for (int i = 0; i < nargs; i++) {
+        if ((rc = make_mem(&mems[i], &mds[i], ptrs[i])) != 0) break;
+        made++;
+        args[i].arg = kinds[i];
+        args[i].memory = mems[i];
+    }
+    if (rc == 0) {
+        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), nargs, args);
+        if (st == dnnl_success) st = dnnl_stream_wait(stream());
+        if (st != dnnl_success) rc = fail(st, "primitive_execute");
+    }
+    for (int i = 0; i < made; i++) dnnl_memory_destroy(mems[i]);
+    return rc;
+}
+
+// ---- matmul ---------------------------------------------------------------------------------
+static dnnl_data_type_t dt_of(int omni_dt) {
+    switch (omni_dt) {
+    case OMNI_BF16: return dnnl_bf16;
+    case OMNI_F16: return dnnl_f16;
+    case OMNI_I8: return dnnl_s8;
+    case OMNI_U8: return dnnl_u8;
+    case OMNI_I32: return dnnl_s32;
+    default: return dnnl_f32;
+    }
+}
+
+static int md3(dnnl_memory_desc_t *md, int64_t b, int64_t r, int64_t c, const int64_t *strides, dnnl_data_type_t dt) {
+    dnnl_dims_t dims = { b, r, c };
+    dnnl_dims_t st = { strides[0], strides[1], strides[2] };
+    if (b == 1) st[0] = r * c;  // a broadcast batch of 1: any stride is fine, keep it canonical
+    CHECK(dnnl_memory_desc_init_by_strides(md, 3, dims, dt, st), "memory_desc_init (matmul)");
+    return 0;
+}
+
+enum { K_MATMUL = 1, K_MATMUL_Q = 2, K_CONV_FWD = 3, K_CONV_BWD_D = 4, K_CONV_BWD_W = 5 };
+
+static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
+                          const void *src, const int64_t *ss, const void *wei, const int64_t *ws,
+                          const float *bias, float *dst,
+                          const int32_t *zp, const float *scales, int64_t nscales) {
+    int64_t B = bs > bw ? bs : bw;
+    if (B == 0 || M == 0 || N == 0) return 0;
+    dnnl_data_type_t sdt = quant ? dnnl_u8 : dt_of(dtype), wdt = quant ? dnnl_s8 : dt_of(dtype);
+    int64_t key[KEY_WORDS] = {0};
+    key[0] = quant ? K_MATMUL_Q : K_MATMUL; key[1] = dtype; key[2] = bs; key[3] = bw;
+    key[4] = M; key[5] = N; key[6] = K;
+    for (int i = 0; i < 3; i++) { key[7 + i] = ss[i]; key[10 + i] = ws[i]; }
+    key[13] = bias != NULL; key[14] = nscales; key[15] = zp != NULL;
+    if (bs == 1) key[7] = 0;
+    if (bw == 1) key[10] = 0;
+
+    dnnl_memory_desc_t smd, wmd, bmd, dmd, scmd, zpmd;
+    int rc;
+    if ((rc = md3(&smd, bs, M, K, ss, sdt))) return rc;
+    if ((rc = md3(&wmd, bw, K, N, ws, wdt))) return rc;
+    int64_t dst_st[3] = { M * N, N, 1 };
+    if ((rc = md3(&dmd, B, M, N, dst_st, dnnl_f32))) return rc;
+    int64_t bias_st[3] = { N, N, 1 };
+    if (bias && (rc = md3(&bmd, 1, 1, N, bias_st, dnnl_f32))) return rc;
+
+    dnnl_primitive_t prim;
+    const_dnnl_primitive_desc_t pd;
+    if (!cache_get(key, &prim, &pd)) {
+        dnnl_matmul_desc_t desc;
+        CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias ? &bmd : NULL, &dmd), "matmul_desc_init");
+        dnnl_primitive_attr_t attr;
+        CHECK(dnnl_primitive_attr_create(&attr), "attr_create");
+        if (quant) {
+            float rt = DNNL_RUNTIME_F32_VAL;
+            int32_t rtz = DNNL_RUNTIME_S32_VAL;
+            // Scales (and the zero point) are runtime arguments, so one primitive serves every
+            // calibration of the same shape.
+            dnnl_primitive_attr_set_output_scales(attr, nscales, nscales > 1 ? (1 << 2) : 0, &rt);
+            if (zp) dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rtz);
+        }
+        dnnl_primitive_desc_t npd;
+        dnnl_status_t st = dnnl_primitive_desc_create(&npd, &desc, attr, engine(), NULL);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success) return fail(st, "matmul primitive_desc_create");
+        CHECK(dnnl_primitive_create(&prim, npd), "matmul primitive_create");
+        pd = npd;
+        cache_put(key, &prim, &pd);
+    }
+    int kinds[MAX_ARGS]; dnnl_memory_desc_t mds[MAX_ARGS]; void *ptrs[MAX_ARGS]; int n = 0;
+    kinds[n] = DNNL_ARG_SRC; mds[n] = smd; ptrs[n++] = (void *)src;
+    kinds[n] = DNNL_ARG_WEIGHTS; mds[n] = wmd; ptrs[n++] = (void *)wei;
+    kinds[n] = DNNL_ARG_DST; mds[n] = dmd; ptrs[n++] = dst;
+    if (bias) { kinds[n] = DNNL_ARG_BIAS; mds[n] = bmd; ptrs[n++] = (void *)bias; }
+    if (quant) {
+        dnnl_dims_t sd = { nscales };
+        dnnl_memory_desc_init_by_tag(&scmd, 1, sd, dnnl_f32, dnnl_a);
+        kinds[n] = DNNL_ARG_ATTR_OUTPUT_SCALES; mds[n] = scmd; ptrs[n++] = (void *)scales;
+        if (zp) {
+            dnnl_dims_t zd = { 1 };
+            dnnl_memory_desc_init_by_tag(&zpmd, 1, zd, dnnl_s32, dnnl_a);
+            kinds[n] = DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC; mds[n] = zpmd; ptrs[n++] = (void *)zp;
+        }
+    }
+    return execute(prim, n, kinds, mds, ptrs);
+}
+
+int omni_matmul(int dtype, int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
+                const void *src, const int64_t *ss, const void *wei, const int64_t *ws,
+                const float *bias, float *dst) {
+    return matmul_generic(0, dtype, bs, bw, M, N, K, src, ss, wei, ws, bias, dst, NULL, NULL, 0);
+}
+
+int omni_matmul_u8s8(int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
+                     const uint8_t *a, const int64_t *as, int32_t a_zero, float a_scale,
+                     const int8_t *b, const int64_t *bstr, const float *b_scales, int64_t nscales,
+                     const float *bias, float *dst) {
+    float stack_scales[64];
+    float *scales = nscales <= 64 ? stack_scales : (float *)malloc(sizeof(float) * (size_t)nscales);
+    if (!scales) return fail(dnnl_out_of_memory, "scales allocation");
+    for (int64_t i = 0; i < nscales; i++) scales[i] = a_scale * b_scales[i];
+    int32_t zp = a_zero;
+    int rc = matmul_generic(1, OMNI_U8, bs, bw, M, N, K, a, as, b, bstr, bias, dst,
+                            a_zero ? &zp : NULL, scales, nscales);
+    if (scales != stack_scales) free(scales);
+    return rc;
+}
+
+// ---- convolution (2-D; 1-D is 2-D with height 1) -----------------------------------------------
+static void conv_key(int kind, const omni_conv2d_shape *s, int has_bias, int64_t *key) {
+    memset(key, 0, sizeof(int64_t) * KEY_WORDS);
+    key[0] = kind;
+    const int64_t *f = &s->n;
+    for (int i = 0; i < (int)(sizeof(omni_conv2d_shape) / sizeof(int64_t)); i++) key[1 + i] = f[i];
+    key[KEY_WORDS - 1] = has_bias;
+}
+
+static int conv_mds(const omni_conv2d_shape *s, dnnl_memory_desc_t *x, dnnl_memory_desc_t *w,
+                    dnnl_memory_desc_t *b, dnnl_memory_desc_t *y) {
+    dnnl_dims_t xd = { s->n, s->c, s->h, s->w }, yd = { s->n, s->oc, s->oh, s->ow }, bd = { s->oc };
+    CHECK(dnnl_memory_desc_init_by_tag(x, 4, xd, dnnl_f32, dnnl_nchw), "memory_desc (conv src)");
+    CHECK(dnnl_memory_desc_init_by_tag(y, 4, yd, dnnl_f32, dnnl_nchw), "memory_desc (conv dst)");
+    CHECK(dnnl_memory_desc_init_by_tag(b, 1, bd, dnnl_f32, dnnl_a), "memory_desc (conv bias)");
+    if (s->groups > 1) {
+        dnnl_dims_t wd = { s->groups, s->oc / s->groups, s->c / s->groups, s->kh, s->kw };
+        CHECK(dnnl_memory_desc_init_by_tag(w, 5, wd, dnnl_f32, dnnl_goihw), "memory_desc (conv weights)");
+    } else {
+        dnnl_dims_t wd = { s->oc, s->c, s->kh, s->kw };
+        CHECK(dnnl_memory_desc_init_by_tag(w, 4, wd, dnnl_f32, dnnl_oihw), "memory_desc (conv weights)");
+    }
+    return 0;
+}
+
+static int conv_fwd_desc(const omni_conv2d_shape *s, int has_bias, dnnl_convolution_desc_t *d,
+                         dnnl_memory_desc_t *x, dnnl_memory_desc_t *w, dnnl_memory_desc_t *b, dnnl_memory_desc_t *y) {
+    int rc = conv_mds(s, x, w, b, y);
+    if (rc) return rc;
+    dnnl_dims_t st = { s->stride_h, s->stride_w }, dil = { s->dil_h - 1, s->dil_w - 1 };
+    dnnl_dims_t pl = { s->pad_h, s->pad_w };
+    // right padding so that the output size the caller computed is exactly produced
+    dnnl_dims_t pr = {
+        (s->oh - 1) * s->stride_h + (s->kh - 1) * s->dil_h + 1 - s->h - s->pad_h,
+        (s->ow - 1) * s->stride_w + (s->kw - 1) * s->dil_w + 1 - s->w - s->pad_w };
+    CHECK(dnnl_dilated_convolution_forward_desc_init(d, dnnl_forward_training, dnnl_convolution_direct,
+          x, w, has_bias ? b : NULL, y, st, dil, pl, pr), "convolution_forward_desc_init");
+    return 0;
+}
+
+static int conv_fwd_pd(const omni_conv2d_shape *s, int has_bias, dnnl_primitive_desc_t *pd) {
+    dnnl_convolution_desc_t d; dnnl_memory_desc_t x, w, b, y;
+    int rc = conv_fwd_desc(s, has_bias, &d, &x, &w, &b, &y);
+    if (rc) return rc;
+    CHECK(dnnl_primitive_desc_create(pd, &d, NULL, engine(), NULL), "convolution forward primitive_desc_create");
+    return 0;
+}
+
+int omni_conv2d_forward(const omni_conv2d_shape *s, const float *x, const float *w, const float *bias, float *y) {
+    if (s->n == 0 || s->oc == 0 || s->oh == 0 || s->ow == 0) return 0;
+    int64_t key[KEY_WORDS]; conv_key(K_CONV_FWD, s, bias != NULL, key);
+    dnnl_memory_desc_t xm, wm, bm, ym;
+    int rc = conv_mds(s, &xm, &wm, &bm, &ym);
+    if (rc) return rc;
+    dnnl_primitive_t prim; const_dnnl_primitive_desc_t pd;
+    if (!cache_get(key, &prim, &pd)) {
+        dnnl_primitive_desc_t npd;
+        if ((rc = conv_fwd_pd(s, bias != NULL, &npd))) return rc;
+        CHECK(dnnl_primitive_create(&prim, npd), "convolution forward primitive_create");
+        pd = npd; cache_put(key, &prim, &pd);
+    }
+    int kinds[4] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS };
+    dnnl_memory_desc_t mds[4] = { xm, wm, ym, bm };
+    void *ptrs[4] = { (void *)x, (void *)w, y, (void *)bias };
+    return execute(prim, bias ? 4 : 3, kinds, mds, ptrs);
+}
+
+int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const float *dy, float *dx) {
+    if (s->n == 0 || s->c == 0) return 0;
+    if (s->oc == 0 || s->oh == 0 || s->ow == 0) { memset(dx, 0, sizeof(float) * (size_t)(s->n * s->c * s->h * s->w)); return 0; }
+    int64_t key[KEY_WORDS]; conv_key(K_CONV_BWD_D, s, 0, key);
+    dnnl_memory_desc_t xm, wm, bm, ym;
+    int rc = conv_mds(s, &xm, &wm, &bm, &ym);
+    if (rc) return rc;
+    dnnl_primitive_t prim; const_dnnl_primitive_desc_t pd;
+    if (!cache_get(key, &prim, &pd)) {
+        dnnl_primitive_desc_t hint;
+        if ((rc = conv_fwd_pd(s, 0, &hint))) return rc;
+        dnnl_convolution_desc_t d;
+        dnnl_dims_t st = { s->stride_h, s->stride_w }, dil = { s->dil_h - 1, s->dil_w - 1 }, pl = { s->pad_h, s->pad_w };
+        dnnl_dims_t pr = { (s->oh - 1) * s->stride_h + (s->kh - 1) * s->dil_h + 1 - s->h - s->pad_h,
+                           (s->ow - 1) * s->stride_w + (s->kw - 1) * s->dil_w + 1 - s->w - s->pad_w };
+        CHECK(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &xm, &wm, &ym, st, dil, pl, pr),
+              "convolution_backward_data_desc_init");
+        dnnl_primitive_desc_t npd;
+        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_desc_destroy(hint);
+        if (stt != dnnl_success) return fail(stt, "convolution backward data primitive_desc_create");
+        CHECK(dnnl_primitive_create(&prim, npd), "convolution backward data primitive_create");
+        pd = npd; cache_put(key, &prim, &pd);
+    }
+    int kinds[3] = { DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC };
+    dnnl_memory_desc_t mds[3] = { ym, wm, xm };
+    void *ptrs[3] = { (void *)dy, (void *)w, dx };
+    return execute(prim, 3, kinds, mds, ptrs);
+}
+
+int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, const float *dy, float *dw, float *dbias) {
+    int64_t wcount = s->oc * (s->groups > 0 ? s->c / s->groups : s->c) * s->kh * s->kw;
+    if (s->n == 0 || s->oh == 0 || s->ow == 0) {
+        memset(dw, 0, sizeof(float) * (size_t)wcount);
+        if (dbias) memset(dbias, 0, sizeof(float) * (size_t)s->oc);
+        return 0;
+    }
+    if (wcount == 0) return 0;
+    int64_t key[KEY_WORDS]; conv_key(K_CONV_BWD_W, s, dbias != NULL, key);
+    dnnl_memory_desc_t xm, wm, bm, ym;
+    int rc = conv_mds(s, &xm, &wm, &bm, &ym);
+    if (rc) return rc;
+    dnnl_primitive_t prim; const_dnnl_primitive_desc_t pd;
+    if (!cache_get(key, &prim, &pd)) {
+        dnnl_primitive_desc_t hint;
+        if ((rc = conv_fwd_pd(s, dbias != NULL, &hint))) return rc;
+        dnnl_convolution_desc_t d;
+        dnnl_dims_t st = { s->stride_h, s->stride_w }, dil = { s->dil_h - 1, s->dil_w - 1 }, pl = { s->pad_h, s->pad_w };
+        dnnl_dims_t pr = { (s->oh - 1) * s->stride_h + (s->kh - 1) * s->dil_h + 1 - s->h - s->pad_h,
+                           (s->ow - 1) * s->stride_w + (s->kw - 1) * s->dil_w + 1 - s->w - s->pad_w };
+        CHECK(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &xm, &wm,
+              dbias ? &bm : NULL, &ym, st, dil, pl, pr), "convolution_backward_weights_desc_init");
+        dnnl_primitive_desc_t npd;
+        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_desc_destroy(hint);
+        if (stt != dnnl_success) return fail(stt, "convolution backward weights primitive_desc_create");
+        CHECK(dnnl_primitive_create(&prim, npd), "convolution backward weights primitive_create");
+        pd = npd; cache_put(key, &prim, &pd);
+    }
+    int kinds[4] = { DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS };
+    dnnl_memory_desc_t mds[4] = { xm, ym, wm, bm };
+    void *ptrs[4] = { (void *)x, (void *)dy, dw, dbias };
+    return execute(prim, dbias ? 4 : 3, kinds, mds, ptrs);
+}

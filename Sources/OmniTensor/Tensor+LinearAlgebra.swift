@@ -1,0 +1,228 @@
+import COmniKernels
+
+extension Tensor {
+    /// A [batch, rows, cols] description oneDNN accepts: the inner two strides have a unit stride
+    /// somewhere, and the batch axes collapse into one stride (copies only when they cannot).
+    fileprivate func matrixOperand(batchShape: [Int]) -> (tensor: Tensor, batch: Int, strides: [Int]) {
+        let rows = shape[rank - 2], cols = shape[rank - 1]
+        let own = Array(shape[..<(rank - 2)])
+        let ownBatch = own.reduce(1, *)
+        var t = self
+        // a batch of one broadcasts inside oneDNN
+        if ownBatch == 1 {
+            var rs = strides[rank - 2], cs = strides[rank - 1]
+            if rows == 1 { rs = cols }
+            if cols == 1 { cs = 1; if rows == 1 { rs = 1 } }
+            if !(cs == 1 || rs == 1) || rs < 0 || cs < 0 {
+                t = contiguous(); rs = cols; cs = 1
+            }
+            if rows == 1 && cs != 1 { rs = 1 } // a single row: any row stride works
+            return (t, 1, [rows * cols, rs == 0 ? 1 : rs, cs == 0 ? 1 : cs])
+        }
+        if own != batchShape { t = t.expanded(to: batchShape + [rows, cols]).contiguous() }
+        // collapse batch axes
+        let bAxes = t.rank - 2
+        var bStride = t.strides[bAxes - 1]
+        var ok = t.strides[bAxes - 1] > 0 || batchShape[bAxes - 1] == 1
+        for i in stride(from: bAxes - 2, through: 0, by: -1) where t.shape[i] != 1 {
+            var inner = 1
+            for j in (i + 1)..<bAxes { inner *= t.shape[j] }
+            if t.strides[i] != bStride * (inner / Swift.max(t.shape[bAxes - 1], 1)) * Swift.max(t.shape[bAxes - 1], 1) { ok = false }
+        }
+        var rs = t.strides[t.rank - 2], cs = t.strides[t.rank - 1]
+        if cols == 1 { cs = 1 }
+        if rows == 1 { rs = cols * cs }
+        if !ok || !(rs == 1 || cs == 1) || rs <= 0 || cs <= 0 {
+            t = t.contiguous()
+            bStride = rows * cols; rs = cols; cs = 1
+        } else if batchShape.last == 1 || bStride == 0 {
+            t = t.contiguous(); bStride = rows * cols; rs = cols; cs = 1
+        }
+        return (t, batchShape.reduce(1, *), [bStride, rs, cs])
+    }
+
+    /// Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed,
+    /// batch axes broadcast. float32 × float32 → float32; bfloat16 × bfloat16 → float32
+    /// (oneDNN, accumulating in float32). Transposed views are passed to oneDNN without copies.
+    ///
+    /// ```swift
+    /// let y = x.matmul(w.transposed())   // [B, T, D] x [D, E] -> [B, T, E]
+    /// ```
+    public func matmul(_ other: Tensor) -> Tensor {
+        check(rank >= 1 && other.rank >= 1, "matmul", "needs operands of rank ≥ 1, got \(fmt(shape)) and \(fmt(other.shape))")
+        check(dtype == other.dtype && (dtype == .float32 || dtype == .bfloat16), "matmul",
+              "operands must both be float32 or both bfloat16, got \(dtype) and \(other.dtype)")
+        let a = rank == 1 ? unsqueezed(axis: 0) : self
+        let b = other.rank == 1 ? other.unsqueezed(axis: 1) : other
+        let y = Tensor.matmulCore(a, b, bias: nil)
+        var out = y
+        if rank == 1 { out = out.squeezed(axis: -2) }
+        if other.rank == 1 { out = out.squeezed(axis: -1) }
+        return out
+    }
+
+    /// `x · weightᵀ + bias` (PyTorch's `F.linear`): weight [out, in], bias [out], x [..., in].
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        check(weight.rank == 2 && rank >= 1 && shape[rank - 1] == weight.shape[1], "linear",
+              "input \(fmt(shape)) does not match weight \(fmt(weight.shape)) ([out, in])")
+        if let bias {
+            check(bias.shape == [weight.shape[0]], "linear", "bias \(fmt(bias.shape)) does not match weight \(fmt(weight.shape))")
+        }
+        let flat = reshaped([-1, shape[rank - 1]])
+        let y = Tensor.matmulCore(flat, weight.transposed(), bias: bias)
+        return y.reshaped(Array(shape[..<(rank - 1)]) + [weight.shape[0]])
+    }
+
+    /// a [..., M, K] · b [..., K, N] (+ bias [N]) with autograd.
+    static func matmulCore(_ a: Tensor, _ b: Tensor, bias: Tensor?) -> Tensor {
+        let M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], K2 = b.shape[b.rank - 2], N = b.shape[b.rank - 1]
+        check(K == K2, "matmul", "inner sizes differ: \(fmt(a.shape)) x \(fmt(b.shape))")
+        let batchShape = broadcastShape(Array(a.shape[..<(a.rank - 2)]), Array(b.shape[..<(b.rank - 2)]), op: "matmul")
+        let out = Tensor(uninitializedShape: batchShape + [M, N])
+        if out.count > 0 {
+            if K == 0 {
+                out.floatPointer.initialize(repeating: 0, count: out.count)
+                if let bias { return (out + bias.detached()) }
+            } else {
+                let (ta, ba, sa) = a.detached().matrixOperand(batchShape: batchShape)
+                let (tb, bb, sb) = b.detached().matrixOperand(batchShape: batchShape)
+                let biasDense = bias?.detached().contiguous()
+                let rc = sa.withUnsafeBufferPointer { psa in
+                    sb.withUnsafeBufferPointer { psb in
+                        omni_matmul(a.dtype.code, Int64(ba), Int64(bb), Int64(M), Int64(N), Int64(K),
+                                    ta.rawPointer, i64(psa), tb.rawPointer, i64(psb),
+                                    biasDense.map { UnsafePointer($0.floatPointer) }, out.floatPointer)
+                    }
+                }
+                check(rc == 0, "matmul", "\(String(cString: omni_dnnl_last_error())) for \(fmt(a.shape)) x \(fmt(b.shape))")
+            }
+        }
+        let ad = a.detached(), bd = b.detached()
+        let aShape = a.shape, bShape = b.shape
+        var inputs = [a, b]
+        if let bias { inputs.append(bias) }
+        return record(out, op: "matmul", inputs: inputs) { g in
+            let gf = g.dtype == .float32 ? g : g.converted(to: .float32)
+            let af = ad.dtype == .float32 ? ad : ad.converted(to: .float32)
+            let bf = bd.dtype == .float32 ? bd : bd.converted(to: .float32)
+            var ga: Tensor? = a.requiresGrad ? gf.matmul(bf.transposed()).sum(toShape: aShape) : nil
+            var gb: Tensor? = b.requiresGrad ? af.transposed().matmul(gf).sum(toShape: bShape) : nil
+            if ad.dtype != .float32 { ga = ga?.converted(to: ad.dtype); gb = gb?.converted(to: bd.dtype) }
+            var result = [ga, gb]
+            if bias != nil { result.append(gf.reshaped([-1, N]).sum(axes: [0])) }
+            return result
+        }
+    }
+}
+
+/// A tensor quantized to 8 bits with an affine (scale, zero point) mapping: `real = scale · (q − zero)`.
+public struct QuantizedTensor: Sendable {
+    /// The integer values (`uint8` for activations, `int8` for weights).
+    public let values: Tensor
+    /// One scale, or one per output column (per-channel weights).
+    public let scales: [Float]
+    /// Zero point (activations; 0 for symmetric weights).
+    public let zeroPoint: Int32
+
+    /// Asymmetric per-tensor uint8 quantization (for activations), covering [Swift.min(x, 0), Swift.max(x, 0)].
+    public static func quantizeActivations(_ x: Tensor) -> QuantizedTensor {
+        x.requireFloat32("quantizeActivations")
+        let v = x.contiguous().toArray()
+        let lo = Swift.min(v.min() ?? 0, 0), hi = Swift.max(v.max() ?? 0, 0)
+        let scale = hi > lo ? (hi - lo) / 255 : 1
+        let zero = Int32((-lo / scale).rounded()).clamped(0, 255)
+        let q = v.map { Int((($0 / scale).rounded() + Float(zero)).clampedF(0, 255)) }
+        return QuantizedTensor(values: Tensor(q, shape: x.shape, dtype: .uint8), scales: [scale], zeroPoint: zero)
+    }
+
+    /// Symmetric int8 quantization of a [K, N] weight matrix with one scale per column N.
+    public static func quantizeWeights(_ w: Tensor) -> QuantizedTensor {
+        w.requireFloat32("quantizeWeights")
+        check(w.rank == 2, "quantizeWeights", "needs a [K, N] matrix, got \(fmt(w.shape))")
+        let K = w.shape[0], N = w.shape[1]
+        let v = w.contiguous().toArray()
+        var scales = [Float](repeating: 1, count: N)
+        for n in 0..<N {
+            var m: Float = 0
+            for k in 0..<K { m = Swift.max(m, Swift.abs(v[k * N + n])) }
+            scales[n] = m > 0 ? m / 127 : 1
+        }
+        var q = [Int](repeating: 0, count: K * N)
+        for k in 0..<K { for n in 0..<N { q[k * N + n] = Int((v[k * N + n] / scales[n]).rounded().clampedF(-127, 127)) } }
+        return QuantizedTensor(values: Tensor(q, shape: [K, N], dtype: .int8), scales: scales, zeroPoint: 0)
+    }
+
+    /// The real values this tensor stands for.
+    public func dequantized() -> Tensor {
+        let q = values.converted(to: .float32)
+        let z = q - Float(zeroPoint)
+        return scales.count == 1 ? z * scales[0] : z * Tensor(scales)
+    }
+}
+
+extension Tensor {
+    /// Whether oneDNN's int8 kernels compute exactly on this CPU (they need VNNI or AMX; without
+    /// them oneDNN's u8×s8 path saturates 16-bit intermediates and gives wrong answers).
+    public static var int8IsAccelerated: Bool { omni_dnnl_int8_exact() != 0 }
+
+    /// Quantized matmul: `a` (uint8 [..., M, K], per-tensor scale and zero point) times `b`
+    /// (int8 [K, N], symmetric, per-tensor or per-column scales) → float32 [..., M, N], plus bias.
+    ///
+    /// Uses oneDNN's u8 × s8 → s32 kernels where the CPU has VNNI/AMX; elsewhere an exact integer
+    /// reference kernel (slower, never wrong).
+    public static func quantizedMatmul(_ a: QuantizedTensor, _ b: QuantizedTensor, bias: Tensor? = nil) -> Tensor {
+        let av = a.values, bv = b.values
+        check(av.dtype == .uint8 && bv.dtype == .int8, "quantizedMatmul", "needs uint8 × int8, got \(av.dtype) × \(bv.dtype)")
+        check(av.rank >= 2 && bv.rank == 2 && av.shape[av.rank - 1] == bv.shape[0], "quantizedMatmul",
+              "shapes \(fmt(av.shape)) x \(fmt(bv.shape)) do not match")
+        check(a.scales.count == 1, "quantizedMatmul", "activations need one scale, got \(a.scales.count)")
+        let K = bv.shape[0], N = bv.shape[1]
+        check(b.scales.count == 1 || b.scales.count == N, "quantizedMatmul", "weights need 1 or \(N) scales, got \(b.scales.count)")
+        if let bias { check(bias.shape == [N] && bias.dtype == .float32, "quantizedMatmul", "bias must be float32 [\(N)], got \(fmt(bias.shape))") }
+        let A = av.reshaped([-1, K]).contiguous()
+        let M = A.shape[0]
+        let B = bv.contiguous()
+        let out = Tensor(uninitializedShape: [M, N])
+        if out.count > 0 {
+            if K == 0 {
+                out.floatPointer.initialize(repeating: 0, count: out.count)
+            } else if int8IsAccelerated {
+                let sa = [M * K, K, 1], sb = [K * N, N, 1]
+                let biasDense = bias?.contiguous()
+                let rc = sa.withUnsafeBufferPointer { psa in
+                    sb.withUnsafeBufferPointer { psb in
+                        b.scales.withUnsafeBufferPointer { sc in
+                            omni_matmul_u8s8(1, 1, Int64(M), Int64(N), Int64(K),
+                                             A.rawPointer.assumingMemoryBound(to: UInt8.self), i64(psa), a.zeroPoint, a.scales[0],
+                                             B.rawPointer.assumingMemoryBound(to: Int8.self), i64(psb), sc.baseAddress!, Int64(sc.count),
+                                             biasDense.map { UnsafePointer($0.floatPointer) }, out.floatPointer)
+                        }
+                    }
+                }
+                check(rc == 0, "quantizedMatmul", String(cString: omni_dnnl_last_error()))
+                if K > 0 && bias == nil {} // bias applied by oneDNN
+                return out.reshaped(Array(av.shape[..<(av.rank - 1)]) + [N])
+            } else {
+                let acc = Tensor(uninitializedShape: [M, N], dtype: .int32)
+                omni_gemm_u8s8s32_ref(Int64(M), Int64(N), Int64(K), A.rawPointer.assumingMemoryBound(to: UInt8.self), a.zeroPoint,
+                                      B.rawPointer.assumingMemoryBound(to: Int8.self), acc.rawPointer.assumingMemoryBound(to: Int32.self))
+                let p = acc.rawPointer.assumingMemoryBound(to: Int32.self)
+                for m in 0..<M {
+                    for n in 0..<N {
+                        out.floatPointer[m * N + n] = a.scales[0] * b.scales[b.scales.count == 1 ? 0 : n] * Float(p[m * N + n])
+                    }
+                }
+            }
+        }
+        var y = out
+        if let bias { y = GradMode.withoutGrad { y + bias } }
+        return y.reshaped(Array(av.shape[..<(av.rank - 1)]) + [N])
+    }
+}
+
+extension Int32 {
+    fileprivate func clamped(_ lo: Int32, _ hi: Int32) -> Int32 { Swift.min(Swift.max(self, lo), hi) }
+}
+extension Float {
+    fileprivate func clampedF(_ lo: Float, _ hi: Float) -> Float { Swift.min(Swift.max(self, lo), hi) }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A reference-counted, 64-byte aligned buffer of elements of one dtype.
+///
+/// Storage is written only while a tensor that owns it is being produced (or through
+/// ``Tensor/copy(into:)``-style internal kernels on fresh buffers); after that it is read-only,
+/// which is what makes ``Tensor`` values safe to share across threads.
+final class TensorStorage: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let count: Int
+    let dtype: DType
+    /// Keeps a foreign owner (e.g. a memory-mapped file) alive; nil when this storage owns `pointer`.
+    private let owner: AnyObject?
+
+    init(count: Int, dtype: DType, zeroed: Bool = false) {
+        self.count = count
+        self.dtype = dtype
+        let bytes = Swift.max(count * dtype.size, 1)
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        if zeroed { memset(pointer, 0, bytes) }
+        owner = nil
+    }
+
+    /// Wraps memory owned by `owner` (no copy).
+    init(borrowing pointer: UnsafeMutableRawPointer, count: Int, dtype: DType, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.dtype = dtype
+        self.owner = owner
+    }
+
+    deinit {
+        if owner == nil { pointer.deallocate() }
+    }
+}

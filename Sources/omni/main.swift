@@ -1,0 +1,2 @@
+import OmniTensor
+print("omni")
