@@ -180,8 +180,12 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
             int32_t rtz = DNNL_RUNTIME_S32_VAL;
             // Scales (and the zero point) are runtime arguments, so one primitive serves every
             // calibration of the same shape.
-            dnnl_primitive_attr_set_output_scales(attr, nscales, nscales > 1 ? (1 << 2) : 0, &rt);
-            if (zp) dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rtz);
+            dnnl_status_t s1 = dnnl_primitive_attr_set_output_scales(attr, 1, nscales > 1 ? (1 << 2) : 0, &rt);
+            dnnl_status_t s2 = zp ? dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rtz) : dnnl_success;
+            if (s1 != dnnl_success || s2 != dnnl_success) {
+                dnnl_primitive_attr_destroy(attr);
+                return fail(s1 != dnnl_success ? s1 : s2, "matmul int8 attributes");
+            }
         }
         dnnl_primitive_desc_t npd;
         dnnl_status_t st = dnnl_primitive_desc_create(&npd, &desc, attr, engine(), NULL);
