@@ -1,0 +1,30 @@
+# The two commands of the README's Quick start.
+#   make demo  — the main job (until `omni demo` exists: `omni doctor`)
+#   make test  — installs what is missing, builds, runs the whole test suite
+SWIFT ?= swift
+
+.PHONY: demo test bootstrap build release bench clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	$(SWIFT) build
+
+release: bootstrap
+	$(SWIFT) build -c release --product omni
+
+demo: release
+	.build/release/omni doctor
+
+test: bootstrap
+	$(SWIFT) test
+
+bench: release
+	.build/release/omni bench matmul --m 1024 --n 1024 --k 1024 --dtype f32 --threads 1
+	.build/release/omni bench matmul --m 1024 --n 1024 --k 1024 --dtype int8 --threads 1
+	.build/release/omni bench matmul --m 4096 --n 1536 --k 384 --dtype f32 --threads 1
+	.build/release/omni bench ops
+
+clean:
+	rm -rf .build
