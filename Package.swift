@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "OmniTensor", targets: ["OmniTensor"]),
+        .library(name: "OmniNN", targets: ["OmniNN"]),
+        .library(name: "OmniData", targets: ["OmniData"]),
         .executable(name: "omni", targets: ["omni"]),
     ],
     dependencies: [
@@ -20,17 +22,23 @@ let package = Package(
         // oneDNN 2.6 (Debian libdnnl-dev), the compute backend.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", pkgConfig: nil,
                        providers: [.apt(["libdnnl-dev"])]),
+        // zlib (zlib1g-dev): deflate inside .npz archives and PyTorch checkpoints.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // CPU kernels, the oneDNN glue (primitive caches) and the thread pool (libgomp, shared with oneDNN).
         .target(name: "COmniKernels", dependencies: ["CDNNL"], cSettings: kernelFlags,
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]),
         .target(name: "OmniTensor", dependencies: ["COmniKernels", "CDNNL"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "OmniNN", dependencies: ["OmniTensor", "CZlib"]),
+        .target(name: "OmniData", dependencies: ["OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
-            "OmniTensor", "CDNNL", "COmniKernels",
+            "OmniTensor", "OmniNN", "OmniData", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
+        .testTarget(name: "OmniNNTests", dependencies: ["OmniNN", "OmniTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniTensor"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,6 @@
+import Testing
+@testable import OmniNN
+
+@Test func weightsErrorNamesTheFile() {
+    #expect(WeightsError(file: "a.safetensors", "bad header").description == "a.safetensors: bad header")
+}
