@@ -1,0 +1,26 @@
+import OmniTensor
+
+/// `y = x · Wᵀ + b` (PyTorch's `nn.Linear`; keys `weight` [out, in], `bias` [out]).
+///
+/// Initialised like PyTorch: weight and bias uniform in ±1/√in.
+public final class Linear: Module {
+    @ParameterInfo(key: "weight") public var weight: Tensor
+    @ParameterInfo(key: "bias") public var bias: Tensor?
+
+    public let inputSize: Int
+    public let outputSize: Int
+
+    public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, generator: Generator) {
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        super.init()
+        let bound = 1 / Float(inputSize).squareRoot()
+        self.weight = Tensor.uniform([outputSize, inputSize], low: -bound, high: bound, generator: generator)
+        self.bias = bias ? Tensor.uniform([outputSize], low: -bound, high: bound, generator: generator) : nil
+    }
+
+    /// [..., in] → [..., out]
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight: weight, bias: bias) }
+
+    public override var summary: String { "Linear(\(inputSize) → \(outputSize)\(bias == nil ? ", no bias" : ""))" }
+}
