@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "OmniTensor", targets: ["OmniTensor"]),
         .library(name: "OmniNN", targets: ["OmniNN"]),
+        .library(name: "OmniOptim", targets: ["OmniOptim"]),
         .library(name: "OmniData", targets: ["OmniData"]),
         .executable(name: "omni", targets: ["omni"]),
     ],
@@ -30,14 +31,15 @@ let package = Package(
         .target(name: "OmniTensor", dependencies: ["COmniKernels", "CDNNL"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "OmniNN", dependencies: ["OmniTensor", "CZlib"]),
+        .target(name: "OmniOptim", dependencies: ["OmniNN", "OmniTensor"]),
         .target(name: "OmniData", dependencies: ["OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
-            "OmniTensor", "OmniNN", "OmniData", "CDNNL", "COmniKernels",
+            "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
-        .testTarget(name: "OmniNNTests", dependencies: ["OmniNN", "OmniTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OmniNNTests", dependencies: ["OmniNN", "OmniOptim", "OmniTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniTensor"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,7 @@
 #define COMNI_KERNELS_H
 #include <stdint.h>
 #include <stddef.h>
+#include "omni_optim.h"
 
 #ifdef __cplusplus
 extern "C" {

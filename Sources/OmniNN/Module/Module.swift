@@ -132,7 +132,10 @@ open class Module: @unchecked Sendable {
     @discardableResult
     public func unfreeze(matching pattern: String = "*") -> Int { freeze(matching: pattern, false) }
 
-    /// Whether `text` matches the glob `pattern` (`*` = any run, `?` = one character).
+    /// Whether a dotted parameter path matches a glob pattern (`*` = any run of characters,
+    /// dots included; `?` = one character).
+    public static func pathMatches(_ path: String, pattern: String) -> Bool { glob(pattern, path) }
+
     static func glob(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
         var pi = 0, ti = 0, star = -1, mark = 0
