@@ -25,6 +25,9 @@ let package = Package(
                        providers: [.apt(["libdnnl-dev"])]),
         // zlib (zlib1g-dev): deflate inside .npz archives and PyTorch checkpoints.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Image codecs: libpng (simplified png_image API) and libjpeg-turbo (turbojpeg.h).
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         // CPU kernels, the oneDNN glue (primitive caches) and the thread pool (libgomp, shared with oneDNN).
         .target(name: "COmniKernels", dependencies: ["CDNNL"], cSettings: kernelFlags,
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]),
@@ -32,7 +35,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "OmniNN", dependencies: ["OmniTensor", "CZlib"]),
         .target(name: "OmniOptim", dependencies: ["OmniNN", "OmniTensor"]),
-        .target(name: "OmniData", dependencies: ["OmniTensor"]),
+        .target(name: "OmniData", dependencies: ["OmniTensor", "CPNG", "CTurboJPEG"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
