@@ -24,7 +24,7 @@ final class GradNode: @unchecked Sendable {
 
     func accumulate(_ g: Tensor) {
         lock.lock(); defer { lock.unlock() }
-        grad = grad.map { $0 + g } ?? g
+        grad = grad.map { Tensor.addGradients($0, g) } ?? g
     }
 }
 
@@ -95,9 +95,16 @@ extension Tensor {
             g0 = seed
         } else {
             check(count == 1, "backward", "an implicit seed needs a one-element output, got shape \(fmt(shape))")
-            g0 = Tensor.ones(shape)
+            g0 = Tensor.ones(shape, dtype: dtype)
         }
         GradMode.withoutGrad { Tensor.runBackward(root: root, seed: g0) }
+    }
+
+    /// The sum of two gradients of one tensor. Gradients of bfloat16/float16 tensors have their
+    /// dtype (as in PyTorch); they are added in float32 and rounded back.
+    static func addGradients(_ a: Tensor, _ b: Tensor) -> Tensor {
+        if a.dtype == .float32 && b.dtype == .float32 { return a + b }
+        return (a.converted(to: .float32) + b.converted(to: .float32)).converted(to: a.dtype)
     }
 
     /// Reverse topological sweep (iterative, so deep graphs do not overflow the stack).
@@ -127,7 +134,7 @@ extension Tensor {
                 guard let p, let ig else { continue }
                 precondition(ig.shape == p.shape, "autograd: rule of \(n.op) gave a gradient of shape \(fmt(ig.shape)) for an input of shape \(fmt(p.shape))")
                 let key = ObjectIdentifier(p)
-                grads[key] = grads[key].map { $0 + ig } ?? ig
+                grads[key] = grads[key].map { Tensor.addGradients($0, ig) } ?? ig
             }
         }
     }
