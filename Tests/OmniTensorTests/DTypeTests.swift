@@ -139,7 +139,7 @@ func stridedAnyDType(_ t: Tensor) -> Tensor {
         var v: [Float] = [0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.7, -2.7, 127.9, 128.5, -128.7, -129.3, 255.5, 256.7,
                           300.2, -300.2, 65504, 65519, 65520, 70000, 1e10, -1e10, 3e9, -3e9, 1e20, -1e20,
                           .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity, .nan,
-                          1e-40, -1e-40, 1e-8, -1e-8,
+                          0x1.16c2p-133, -0x1.16c2p-133, 1e-8, -1e-8,  // ±1e-40: float32 subnormals
                           // bfloat16 ties: halfway cases round to the even neighbour
                           1 + 0x1p-8, 1 + 3 * 0x1p-8, 1 + 0x1p-8 + 0x1p-20, -(1 + 0x1p-8), -(1 + 3 * 0x1p-8),
                           // bfloat16 max, and the halfway point above it (rounds to inf)
