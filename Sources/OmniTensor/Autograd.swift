@@ -8,7 +8,8 @@ import Foundation
 /// rule and accumulate their gradient in `grad`.
 final class GradNode: @unchecked Sendable {
     let op: String
-    let parents: [GradNode?]
+    /// Variable only so that `deinit` can unlink them (see there).
+    private(set) var parents: [GradNode?]
     let rule: ((Tensor) -> [Tensor?])?
     let shape: [Int]
     /// Accumulated gradient of a leaf.
@@ -20,6 +21,23 @@ final class GradNode: @unchecked Sendable {
         self.parents = parents
         self.shape = shape
         self.rule = rule
+    }
+
+    /// Releases the chain of ancestors that dies with this node iteratively. The default
+    /// (each node releasing its parents from its own deinit) recurses once per node, and a graph
+    /// of some 10⁴ ops (a long recurrence, a deep chain) overflows a thread's stack.
+    /// Rules must not capture tensors that carry nodes (they capture `detached()` values), so the
+    /// parents are the only links between nodes.
+    deinit {
+        var pending = parents.compactMap { $0 }
+        parents = []
+        while var node = pending.popLast() {
+            // Only we hold it: empty its parents before it dies, so its deinit does not recurse.
+            if isKnownUniquelyReferenced(&node) {
+                pending.append(contentsOf: node.parents.compactMap { $0 })
+                node.parents = []
+            }
+        }
     }
 
     func accumulate(_ g: Tensor) {
@@ -48,7 +66,8 @@ public enum GradMode {
 extension Tensor {
     /// Records `out` as produced by `op` from `inputs`, with `rule` mapping the output's gradient to
     /// one gradient per input (nil where an input gets none). Returns `out` unchanged when no input
-    /// requires gradients or recording is off.
+    /// requires gradients or recording is off. `rule` must capture only `detached()` tensors: the
+    /// graph's nodes may be linked through `inputs` alone (see `GradNode.deinit`).
     static func record(_ out: Tensor, op: String, inputs: [Tensor],
                        rule: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         guard GradMode.enabled, inputs.contains(where: { $0.node != nil }) else { return out }
@@ -141,14 +160,15 @@ extension Tensor {
 }
 
 /// Evaluates `f` at `inputs` and returns its value and the gradient of its (one-element) output
-/// with respect to each input. Nothing is accumulated into the inputs themselves.
+/// with respect to each input. Nothing is accumulated into the inputs themselves. Gradients are
+/// recorded inside `f` even when the caller runs under ``GradMode/withoutGrad(_:)``.
 ///
 /// ```swift
 /// let (loss, grads) = valueAndGrad([w, b]) { p in ((x.matmul(p[0]) + p[1]) - y).square().mean() }
 /// ```
 public func valueAndGrad(_ inputs: [Tensor], _ f: ([Tensor]) -> Tensor) -> (value: Tensor, grads: [Tensor]) {
     let leaves = inputs.map { $0.detached().requiringGrad() }
-    let value = f(leaves)
+    let value = GradMode.$enabled.withValue(true) { f(leaves) }
     guard value.requiresGrad else {
         return (value, inputs.map { Tensor.zeros($0.shape) })
     }
