@@ -12,9 +12,13 @@ final class GradNode: @unchecked Sendable {
     private(set) var parents: [GradNode?]
     let rule: ((Tensor) -> [Tensor?])?
     let shape: [Int]
-    /// Accumulated gradient of a leaf.
-    var grad: Tensor?
+    /// Accumulated gradient of a leaf (guarded by `lock`: concurrent backward passes may share a leaf).
+    private var storedGrad: Tensor?
     private let lock = NSLock()
+
+    var grad: Tensor? { lock.lock(); defer { lock.unlock() }; return storedGrad }
+
+    func clearGrad() { lock.lock(); storedGrad = nil; lock.unlock() }
 
     init(op: String, parents: [GradNode?], shape: [Int], rule: ((Tensor) -> [Tensor?])?) {
         self.op = op
@@ -42,7 +46,7 @@ final class GradNode: @unchecked Sendable {
 
     func accumulate(_ g: Tensor) {
         lock.lock(); defer { lock.unlock() }
-        grad = grad.map { Tensor.addGradients($0, g) } ?? g
+        storedGrad = storedGrad.map { Tensor.addGradients($0, g) } ?? g
     }
 }
 
@@ -98,7 +102,7 @@ extension Tensor {
     public var grad: Tensor? { node?.grad }
 
     /// Clears the accumulated gradient of this leaf.
-    public func zeroGrad() { node?.grad = nil }
+    public func zeroGrad() { node?.clearGrad() }
 
     /// Back-propagates from this tensor, accumulating into the `grad` of every leaf it depends on.
     ///

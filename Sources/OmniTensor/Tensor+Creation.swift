@@ -29,7 +29,9 @@ extension Tensor {
     public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
         check(step != 0, "arange", "step must be nonzero")
         check(start.isFinite && end.isFinite && step.isFinite, "arange", "bounds and step must be finite, got \(start), \(end), step \(step)")
-        let count = Swift.max(0, Int(((Double(end) - Double(start)) / Double(step)).rounded(.up)))
+        let n = ((Double(end) - Double(start)) / Double(step)).rounded(.up)
+        check(n < 0x1p48, "arange", "[\(start), \(end)) with step \(step) would have \(n) elements")
+        let count = Swift.max(0, Int(n))
         return Tensor((0..<count).map { Float(Double(start) + Double($0) * Double(step)) })
     }
 

@@ -379,6 +379,30 @@ func permutations(_ n: Int) -> [[Int]] {
         expectClose(s, [4, 4, 4], shape: [3], atol: 0, rtol: 0, "repeating a scalar")
     }
 
+    /// A bfloat16 leaf through views and indexSelect: its gradients keep its dtype (summed in
+    /// float32 where a view broadcasts or repeats), so the tolerance is bfloat16's.
+    @Test func bfloat16LeavesThroughViews() {
+        for seed in testSeeds {
+            let x = randomTensor([3, 4], seed: seed).converted(to: .bfloat16)
+            checkGradients([x], atol: 2e-2, rtol: 1e-2, "bf16 views", op: { p in
+                let v = p[0]
+                let a = v.transposed().sliced(axis: 0, start: 1, step: 2)                                   // [2, 3]
+                let b = v.expanded(to: [2, 3, 4]).narrowed(axis: 2, start: 0, length: 3).flipped(axes: [1]) // [2, 3, 3]
+                let c = v.indexSelect(axis: 1, indices: Tensor([0, 0, 3]))                                   // [3, 3]
+                let d = v.unsqueezed(axis: 0).squeezed(axis: 0).permuted([1, 0]).reshaped([12])             // [12]
+                return Tensor.concatenated([a.reshaped([-1]), b.reshaped([-1]), c.reshaped([-1]), d], axis: 0).converted(to: .float32)
+            }, reference: { v in
+                let x = v[0]
+                var out: [Double] = []
+                for i in 0..<2 { for j in 0..<3 { out.append(x[j * 4 + 1 + 2 * i]) } }
+                for _ in 0..<2 { for r in 0..<3 { for col in 0..<3 { out.append(x[(2 - r) * 4 + col]) } } }
+                for r in 0..<3 { for j in [0, 0, 3] { out.append(x[r * 4 + j]) } }
+                for k in 0..<12 { out.append(x[(k % 3) * 4 + k / 3]) }
+                return out
+            })
+        }
+    }
+
     // MARK: Misuse
 
     @Test func reshapeMismatchStops() async {
