@@ -68,14 +68,16 @@ func onNewThread<R>(_ body: @escaping @Sendable () -> R) -> R {
         let saved = Threads.count
         defer { Threads.count = saved }
         let x = randomTensor([301, 499], seed: 3), y = randomTensor([499, 301], seed: 4), row = randomTensor([499], seed: 5)
-        #expect(x.count > 100_000)
+        let z = randomTensor([37, 61, 53], seed: 6)
+        #expect(x.count > 100_000 && z.count > 100_000)
         func run() -> [[UInt32]] {
             let yt = y.transposed()                       // strided operand
             let e = ((x * yt + x.exp()) / (yt.abs() + 1)).tanh() + row
             let copy = yt.contiguous()
             let flipped = x.flipped(axes: [1]).sliced(axis: 0, step: 2).contiguous()
             let cast = yt.converted(to: .bfloat16).converted(to: .float32)
-            return [bits(e), bits(copy), bits(flipped), bits(cast)]
+            let permuted3 = z.permuted([2, 0, 1]).contiguous()   // chunks start mid-row in 3-D
+            return [bits(e), bits(copy), bits(flipped), bits(cast), bits(permuted3)]
         }
         Threads.count = 1
         let reference = run()
@@ -83,11 +85,17 @@ func onNewThread<R>(_ body: @escaping @Sendable () -> R) -> R {
         let (xv, yv) = (values(x), values(y))
         #expect(reference[1] == (0..<(301 * 499)).map { Float(yv[($0 % 499) * 301 + $0 / 499]).bitPattern }, "transposed copy")
         #expect(reference[2] == (0..<(151 * 499)).map { Float(xv[($0 / 499) * 2 * 499 + 498 - $0 % 499]).bitPattern }, "flipped strided copy")
+        let zv = values(z)
+        let want3 = (0..<z.count).map { f -> UInt32 in
+            let o = Ref.index(f, [53, 37, 61])
+            return Float(zv[Ref.flat([o[1], o[2], o[0]], [37, 61, 53])]).bitPattern
+        }
+        #expect(reference[4] == want3, "3-D permuted copy")
         for n in ThreadTests.counts {
             Threads.count = n
             for attempt in 0..<2 {
                 let r = run()
-                for (k, name) in ["arithmetic", "transposed copy", "flipped copy", "bf16 round trip"].enumerated() {
+                for (k, name) in ["arithmetic", "transposed copy", "flipped copy", "bf16 round trip", "3-D permuted copy"].enumerated() {
                     #expect(r[k] == reference[k], "\(name): \(n) threads, run \(attempt) differs from 1 thread")
                 }
             }
