@@ -51,7 +51,9 @@ int omni_dnnl_int8_exact(void) {
 // ---- primitive cache ------------------------------------------------------------------------
 #define KEY_WORDS 32
 #define CACHE_CAP 256
-typedef struct { int64_t key[KEY_WORDS]; dnnl_primitive_t prim; dnnl_primitive_desc_t pd; uint64_t used; } cache_entry;
+// A primitive is created for a thread count (oneDNN sizes scratchpads and work splits by it), so
+// the count is part of the key, and every lookup first makes this thread's OpenMP count Omni's.
+typedef struct { int64_t key[KEY_WORDS]; int nthr; dnnl_primitive_t prim; dnnl_primitive_desc_t pd; uint64_t used; } cache_entry;
 static cache_entry g_cache[CACHE_CAP];
 static int g_cache_n = 0;
 static uint64_t g_tick = 0;
@@ -65,9 +67,10 @@ int64_t omni_dnnl_cache_size(void) {
 }
 
 static int cache_get(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_primitive_desc_t *pd) {
+    int nthr = omni_sync_omp_threads();
     pthread_mutex_lock(&g_cache_lock);
     for (int i = 0; i < g_cache_n; i++)
-        if (memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
+        if (g_cache[i].nthr == nthr && memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
             g_cache[i].used = ++g_tick;
             *prim = g_cache[i].prim; *pd = g_cache[i].pd;
             pthread_mutex_unlock(&g_cache_lock);
@@ -80,9 +83,10 @@ static int cache_get(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_prim
 // Takes ownership of prim/pd. Returns the cached pair (another thread may have inserted first).
 // Evicted primitives are leaked deliberately: another thread may still be executing them.
 static void cache_put(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_primitive_desc_t *pd) {
+    int nthr = omni_sync_omp_threads();
     pthread_mutex_lock(&g_cache_lock);
     for (int i = 0; i < g_cache_n; i++)
-        if (memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
+        if (g_cache[i].nthr == nthr && memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
             *prim = g_cache[i].prim; *pd = g_cache[i].pd;
             pthread_mutex_unlock(&g_cache_lock);
             return;
@@ -91,6 +95,7 @@ static void cache_put(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_pri
     if (g_cache_n < CACHE_CAP) slot = g_cache_n++;
     else { slot = 0; for (int i = 1; i < CACHE_CAP; i++) if (g_cache[i].used < g_cache[slot].used) slot = i; }
     memcpy(g_cache[slot].key, key, sizeof(int64_t) * KEY_WORDS);
+    g_cache[slot].nthr = nthr;
     g_cache[slot].prim = *prim;
     g_cache[slot].pd = (dnnl_primitive_desc_t)*pd;
     g_cache[slot].used = ++g_tick;

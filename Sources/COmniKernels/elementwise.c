@@ -37,6 +37,20 @@ static inline uint16_t f32_to_bf16(float f) {
     return (uint16_t)((v.u + rounding) >> 16);
 }
 
+/// An integer rounded to bfloat16 in one step: going through float32 first would round twice
+/// (e.g. 2^30 + 2^22 + 1 lands on a bfloat16 tie in float32 and then rounds down, not up).
+static uint16_t i64_to_bf16(int64_t v) {
+    uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    float f = (float)mag;  // exact while mag has at most 8 significant bits
+    if (mag >> 8) {
+        int shift = 64 - __builtin_clzll(mag) - 8;
+        uint64_t q = mag >> shift, rem = mag & ((1ull << shift) - 1), half = 1ull << (shift - 1);
+        if (rem > half || (rem == half && (q & 1))) q++;
+        f = ldexpf((float)q, shift);  // q <= 256: exact, and exactly a bfloat16 value
+    }
+    return f32_to_bf16(v < 0 ? -f : f);
+}
+
 static double load_as_double(int dt, const void *p, int64_t i) {
     switch (dt) {
     case OMNI_F32: return ((const float *)p)[i];
@@ -71,7 +85,7 @@ static int is_float(int dt) { return dt == OMNI_F32 || dt == OMNI_BF16 || dt == 
 static void store(int dt, void *p, int64_t i, int src_float, double d, int64_t v) {
     switch (dt) {
     case OMNI_F32: ((float *)p)[i] = src_float ? (float)d : (float)v; break;
-    case OMNI_BF16: ((uint16_t *)p)[i] = f32_to_bf16(src_float ? (float)d : (float)v); break;
+    case OMNI_BF16: ((uint16_t *)p)[i] = src_float ? f32_to_bf16((float)d) : i64_to_bf16(v); break;
     case OMNI_F16: ((_Float16 *)p)[i] = (_Float16)(src_float ? (float)d : (float)v); break;
     // Integer targets wrap like C (and NumPy's astype) for out-of-range values.
     case OMNI_I8: ((int8_t *)p)[i] = (int8_t)(uint64_t)v; break;

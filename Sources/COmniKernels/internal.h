@@ -19,6 +19,9 @@ void omni_nd_for(int ndim, const int64_t *shape, int nin, const int64_t *const *
 void omni_nd_parallel(int ndim, const int64_t *shape, int nin, const int64_t *const *strides,
                       omni_run_fn fn, void *ctx);
 
+/// Makes the calling thread's OpenMP thread count (what oneDNN uses) Omni's count; returns it.
+int omni_sync_omp_threads(void);
+
 /// Splits [0, n) into `parts` near-equal ranges.
 static inline void omni_split(int64_t n, int part, int parts, int64_t *lo, int64_t *hi) {
     int64_t q = n / parts, r = n % parts;

@@ -7,12 +7,13 @@ extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, 
 extern int omp_get_thread_num(void);
 extern int omp_get_num_threads(void);
 extern void omp_set_num_threads(int);
+extern int omp_get_max_threads(void);
 
 static int g_threads = 0;
 
 void omni_set_num_threads(int n) {
     if (n < 1) n = 1;
-    g_threads = n;
+    __atomic_store_n(&g_threads, n, __ATOMIC_RELAXED);
     omp_set_num_threads(n);
 }
 
@@ -20,6 +21,17 @@ int omni_get_num_threads(void) {
     int t = __atomic_load_n(&g_threads, __ATOMIC_RELAXED);
     return t > 0 ? t : 1;
 }
+
+// omp_set_num_threads sets the calling thread's ICV only, while oneDNN sizes its parallel regions
+// (and its primitives, at creation) by omp_get_max_threads() on whichever thread calls it: a
+// Swift task may run there with the OpenMP default instead of Omni's count.
+int omni_sync_omp_threads(void) {
+    int t = omni_get_num_threads();
+    if (omp_get_max_threads() != t) omp_set_num_threads(t);
+    return t;
+}
+
+int omni_omp_threads_here(void) { return omp_get_max_threads(); }
 
 struct omni_par_ctx { omni_task_fn fn; void *ctx; int n; };
 

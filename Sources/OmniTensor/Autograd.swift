@@ -8,12 +8,17 @@ import Foundation
 /// rule and accumulate their gradient in `grad`.
 final class GradNode: @unchecked Sendable {
     let op: String
-    let parents: [GradNode?]
+    /// Variable only so that `deinit` can unlink them (see there).
+    private(set) var parents: [GradNode?]
     let rule: ((Tensor) -> [Tensor?])?
     let shape: [Int]
-    /// Accumulated gradient of a leaf.
-    var grad: Tensor?
+    /// Accumulated gradient of a leaf (guarded by `lock`: concurrent backward passes may share a leaf).
+    private var storedGrad: Tensor?
     private let lock = NSLock()
+
+    var grad: Tensor? { lock.lock(); defer { lock.unlock() }; return storedGrad }
+
+    func clearGrad() { lock.lock(); storedGrad = nil; lock.unlock() }
 
     init(op: String, parents: [GradNode?], shape: [Int], rule: ((Tensor) -> [Tensor?])?) {
         self.op = op
@@ -22,9 +27,26 @@ final class GradNode: @unchecked Sendable {
         self.rule = rule
     }
 
+    /// Releases the chain of ancestors that dies with this node iteratively. The default
+    /// (each node releasing its parents from its own deinit) recurses once per node, and a graph
+    /// of some 10⁴ ops (a long recurrence, a deep chain) overflows a thread's stack.
+    /// Rules must not capture tensors that carry nodes (they capture `detached()` values), so the
+    /// parents are the only links between nodes.
+    deinit {
+        var pending = parents.compactMap { $0 }
+        parents = []
+        while var node = pending.popLast() {
+            // Only we hold it: empty its parents before it dies, so its deinit does not recurse.
+            if isKnownUniquelyReferenced(&node) {
+                pending.append(contentsOf: node.parents.compactMap { $0 })
+                node.parents = []
+            }
+        }
+    }
+
     func accumulate(_ g: Tensor) {
         lock.lock(); defer { lock.unlock() }
-        grad = grad.map { $0 + g } ?? g
+        storedGrad = storedGrad.map { Tensor.addGradients($0, g) } ?? g
     }
 }
 
@@ -48,7 +70,8 @@ public enum GradMode {
 extension Tensor {
     /// Records `out` as produced by `op` from `inputs`, with `rule` mapping the output's gradient to
     /// one gradient per input (nil where an input gets none). Returns `out` unchanged when no input
-    /// requires gradients or recording is off.
+    /// requires gradients or recording is off. `rule` must capture only `detached()` tensors: the
+    /// graph's nodes may be linked through `inputs` alone (see `GradNode.deinit`).
     static func record(_ out: Tensor, op: String, inputs: [Tensor],
                        rule: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         guard GradMode.enabled, inputs.contains(where: { $0.node != nil }) else { return out }
@@ -79,7 +102,7 @@ extension Tensor {
     public var grad: Tensor? { node?.grad }
 
     /// Clears the accumulated gradient of this leaf.
-    public func zeroGrad() { node?.grad = nil }
+    public func zeroGrad() { node?.clearGrad() }
 
     /// Back-propagates from this tensor, accumulating into the `grad` of every leaf it depends on.
     ///
@@ -95,9 +118,16 @@ extension Tensor {
             g0 = seed
         } else {
             check(count == 1, "backward", "an implicit seed needs a one-element output, got shape \(fmt(shape))")
-            g0 = Tensor.ones(shape)
+            g0 = Tensor.ones(shape, dtype: dtype)
         }
         GradMode.withoutGrad { Tensor.runBackward(root: root, seed: g0) }
+    }
+
+    /// The sum of two gradients of one tensor. Gradients of bfloat16/float16 tensors have their
+    /// dtype (as in PyTorch); they are added in float32 and rounded back.
+    static func addGradients(_ a: Tensor, _ b: Tensor) -> Tensor {
+        if a.dtype == .float32 && b.dtype == .float32 { return a + b }
+        return (a.converted(to: .float32) + b.converted(to: .float32)).converted(to: a.dtype)
     }
 
     /// Reverse topological sweep (iterative, so deep graphs do not overflow the stack).
@@ -127,21 +157,22 @@ extension Tensor {
                 guard let p, let ig else { continue }
                 precondition(ig.shape == p.shape, "autograd: rule of \(n.op) gave a gradient of shape \(fmt(ig.shape)) for an input of shape \(fmt(p.shape))")
                 let key = ObjectIdentifier(p)
-                grads[key] = grads[key].map { $0 + ig } ?? ig
+                grads[key] = grads[key].map { Tensor.addGradients($0, ig) } ?? ig
             }
         }
     }
 }
 
 /// Evaluates `f` at `inputs` and returns its value and the gradient of its (one-element) output
-/// with respect to each input. Nothing is accumulated into the inputs themselves.
+/// with respect to each input. Nothing is accumulated into the inputs themselves. Gradients are
+/// recorded inside `f` even when the caller runs under ``GradMode/withoutGrad(_:)``.
 ///
 /// ```swift
 /// let (loss, grads) = valueAndGrad([w, b]) { p in ((x.matmul(p[0]) + p[1]) - y).square().mean() }
 /// ```
 public func valueAndGrad(_ inputs: [Tensor], _ f: ([Tensor]) -> Tensor) -> (value: Tensor, grads: [Tensor]) {
     let leaves = inputs.map { $0.detached().requiringGrad() }
-    let value = f(leaves)
+    let value = GradMode.$enabled.withValue(true) { f(leaves) }
     guard value.requiresGrad else {
         return (value, inputs.map { Tensor.zeros($0.shape) })
     }

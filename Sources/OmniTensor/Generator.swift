@@ -31,7 +31,9 @@ public final class Generator: @unchecked Sendable {
     public var state: [UInt64] {
         get { lock.lock(); defer { lock.unlock() }; return [s.0, s.1, s.2, s.3] }
         set {
-            precondition(newValue.count == 4, "Generator.state needs 4 words, got \(newValue.count)")
+            check(newValue.count == 4, "Generator.state", "needs 4 words, got \(newValue.count)")
+            // xoshiro's all-zero state is a fixed point: it would return 0 forever.
+            check(newValue.contains { $0 != 0 }, "Generator.state", "the all-zero state is not a valid xoshiro256** state")
             lock.lock(); s = (newValue[0], newValue[1], newValue[2], newValue[3]); lock.unlock()
         }
     }

@@ -28,7 +28,10 @@ extension Tensor {
     /// `[start, start + step, …)` up to (not including) `end`, as float32.
     public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
         check(step != 0, "arange", "step must be nonzero")
-        let count = Swift.max(0, Int(((Double(end) - Double(start)) / Double(step)).rounded(.up)))
+        check(start.isFinite && end.isFinite && step.isFinite, "arange", "bounds and step must be finite, got \(start), \(end), step \(step)")
+        let n = ((Double(end) - Double(start)) / Double(step)).rounded(.up)
+        check(n < 0x1p48, "arange", "[\(start), \(end)) with step \(step) would have \(n) elements")
+        let count = Swift.max(0, Int(n))
         return Tensor((0..<count).map { Float(Double(start) + Double($0) * Double(step)) })
     }
 
@@ -55,10 +58,13 @@ extension Tensor {
 
     /// Uniform values in [low, high).
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, generator: Generator) -> Tensor {
+        check(low < high && low.isFinite && high.isFinite, "uniform", "needs finite low < high, got [\(low), \(high))")
         let t = Tensor(uninitializedShape: shape)
         let p = t.floatPointer
         let lo = Double(low), span = Double(high) - Double(low)
-        generator.fill(t.count) { u, i in p[i] = Float(lo + span * u()) }
+        // Rounding to float32 can carry a draw just below `high` up to it; keep the interval half-open.
+        let top = high.nextDown
+        generator.fill(t.count) { u, i in p[i] = Swift.min(Float(lo + span * u()), top) }
         return t
     }
 
@@ -92,16 +98,18 @@ extension Tensor {
         check(high > low, "randint", "empty range [\(low), \(high))")
         let t = Tensor(uninitializedShape: shape, dtype: .int64)
         let p = t.rawPointer.assumingMemoryBound(to: Int64.self)
-        let span = UInt64(high - low)
+        // Two's-complement arithmetic: the span may exceed Int.max (e.g. [Int.min, Int.max)).
+        let span = UInt64(bitPattern: Int64(high) &- Int64(low))
         generator.withRaw { raw in
-            for i in 0..<t.count { p[i] = Int64(low) + Int64(generator.below(span, raw)) }
+            for i in 0..<t.count { p[i] = Int64(low) &+ Int64(bitPattern: generator.below(span, raw)) }
         }
         return t
     }
 
     /// A random permutation of `0..<n` as int64 (Fisher–Yates).
     public static func randperm(_ n: Int, generator: Generator) -> Tensor {
-        var a = Array(0..<Swift.max(n, 0))
+        check(n >= 0, "randperm", "n must be non-negative, got \(n)")
+        var a = Array(0..<n)
         generator.withRaw { raw in
             if a.count > 1 {
                 for i in stride(from: a.count - 1, to: 0, by: -1) {

@@ -38,15 +38,16 @@ extension Tensor {
                               idx.rawPointer.assumingMemoryBound(to: Int64.self), Int64(nidx), out.rawPointer)
         }
         let result = out.reshaped(Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...]))
-        let inShape = shape
+        let inShape = shape, inDType = dtype
         return Tensor.record(result, op: "indexSelect", inputs: [self]) { g in
+            // accumulate in float32, and give a bfloat16/float16 table a gradient of its dtype
             let z = Tensor.zeros(inShape)
-            let gs = g.contiguous()
+            let gs = g.converted(to: .float32).contiguous()
             if gs.count > 0 {
                 omni_index_add_f32(Int64(outer), Int64(n), Int64(inner), z.floatPointer,
                                    idx.rawPointer.assumingMemoryBound(to: Int64.self), Int64(nidx), gs.floatPointer)
             }
-            return [z]
+            return [z.converted(to: inDType)]
         }
     }
 

@@ -99,17 +99,19 @@ extension Tensor {
         }
         let ad = a.detached(), bd = b.detached()
         let aShape = a.shape, bShape = b.shape
+        // the rule captures flags, not the inputs (whose nodes must stay out of closures)
+        let needA = a.requiresGrad, needB = b.requiresGrad, hasBias = bias != nil
         var inputs = [a, b]
         if let bias { inputs.append(bias) }
         return record(out, op: "matmul", inputs: inputs) { g in
             let gf = g.dtype == .float32 ? g : g.converted(to: .float32)
             let af = ad.dtype == .float32 ? ad : ad.converted(to: .float32)
             let bf = bd.dtype == .float32 ? bd : bd.converted(to: .float32)
-            var ga: Tensor? = a.requiresGrad ? gf.matmul(bf.transposed()).sum(toShape: aShape) : nil
-            var gb: Tensor? = b.requiresGrad ? af.transposed().matmul(gf).sum(toShape: bShape) : nil
+            var ga: Tensor? = needA ? gf.matmul(bf.transposed()).sum(toShape: aShape) : nil
+            var gb: Tensor? = needB ? af.transposed().matmul(gf).sum(toShape: bShape) : nil
             if ad.dtype != .float32 { ga = ga?.converted(to: ad.dtype); gb = gb?.converted(to: bd.dtype) }
             var result = [ga, gb]
-            if bias != nil { result.append(gf.reshaped([-1, N]).sum(axes: [0])) }
+            if hasBias { result.append(gf.reshaped([-1, N]).sum(axes: [0])) }
             return result
         }
     }

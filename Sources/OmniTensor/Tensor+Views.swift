@@ -110,6 +110,8 @@ extension Tensor {
     /// Sums a broadcast gradient back down to `target` (the inverse of ``expanded(to:)``).
     func sum(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
+        // gradients of bfloat16/float16 tensors keep their dtype; the sum runs in float32
+        if dtype != .float32 { return converted(to: .float32).sum(toShape: target).converted(to: dtype) }
         let lead = rank - target.count
         var axes: [Int] = Array(0..<lead)
         for i in 0..<target.count where target[i] == 1 && shape[i + lead] != 1 { axes.append(i + lead) }
@@ -135,7 +137,7 @@ extension Tensor {
         let out = Tensor(storage: storage, shape: sh, strides: st, offset: offset + s * strides[a])
         let inShape = shape
         return Tensor.record(out, op: "sliced", inputs: [self]) { g in
-            let z = Tensor.zeros(inShape)
+            let z = Tensor.zeros(inShape, dtype: g.dtype)
             Tensor.copyElements(from: g, into: z.sliced(axis: a, start: s, end: e, step: step))
             return [z]
         }

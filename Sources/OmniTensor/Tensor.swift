@@ -69,7 +69,7 @@ public struct Tensor: @unchecked Sendable {
     /// Pointer to the first element.
     var rawPointer: UnsafeMutableRawPointer { storage.pointer + offset * dtype.size }
     var floatPointer: UnsafeMutablePointer<Float> {
-        precondition(dtype == .float32)
+        precondition(dtype == .float32, "internal: float32 pointer requested for a \(dtype) tensor of shape \(fmt(shape))")
         return rawPointer.assumingMemoryBound(to: Float.self)
     }
 
@@ -139,7 +139,8 @@ public struct Tensor: @unchecked Sendable {
 
     // MARK: Layout
 
-    /// A dense C-order tensor with the same values (self when already dense and unoffset-free).
+    /// A dense C-order tensor with the same values (self when already dense, possibly at an offset
+    /// into a larger storage).
     public func contiguous() -> Tensor {
         if isContiguous { return self }
         let out = Tensor(uninitializedShape: shape, dtype: dtype)

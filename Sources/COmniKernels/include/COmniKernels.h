@@ -20,6 +20,9 @@ extern "C" {
 void omni_set_num_threads(int n);
 int omni_get_num_threads(void);
 typedef void (*omni_task_fn)(void *ctx, int tid, int nthreads);
+/// The OpenMP thread count a parallel region started on the calling thread gets (oneDNN's);
+/// Omni's oneDNN calls set it to omni_get_num_threads() first.
+int omni_omp_threads_here(void);
 /// Runs fn(ctx, tid, n) for tid in 0..<n on the shared pool (n <= 1 runs inline).
 void omni_parallel(int nthreads, omni_task_fn fn, void *ctx);
 
