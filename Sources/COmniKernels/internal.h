@@ -81,7 +81,8 @@ static inline float omni_tanhf(float x) {
 /// erfc(a) for a >= 0, given a2 = a * a (callers that know a^2 more exactly than a * a pass it:
 /// the relative error of exp(-a2) is a2 times that of a2). Relative error below ~1e-6 for all a
 /// down to the subnormals: erfc(a) = exp(-a^2) t P(t) with t = 1 / (1 + 0.4 a); P is a degree-8
-/// minimax fit of erfcx(a) / t on t in [0, 1] (relative error 1.3e-7 in exact arithmetic).
+/// minimax fit of erfcx(a) / t on t in [0, 1] (relative error 1.3e-7 in exact arithmetic;
+/// scripts/fit_erf.py computes both fits).
 static inline float omni_erfc_pos2(float a, float a2) {
     float t = 1.0f / (1.0f + 0.4f * a);
     float p = 5.026213080e-02f;
