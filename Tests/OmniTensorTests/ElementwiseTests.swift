@@ -250,6 +250,29 @@ let subnormalAtol = 1e-43
         expectClose(g[0], [-10 + 100, 0 + 100, 1 + 10], atol: 0, rtol: 0)
     }
 
+    /// pow's gradients at a zero base or exponent are 0 where the formulas would give 0·∞ (PyTorch).
+    @Test func powGradientsAtZero() {
+        let x = Tensor([0, 2, -3] as [Float])
+        let (_, g0) = valueAndGrad([x]) { $0[0].pow(0).sum() }
+        expectClose(g0[0], [0, 0, 0], atol: 0, rtol: 0, "d/dx x^0")
+        let (_, g2) = valueAndGrad([x]) { $0[0].pow(2).sum() }
+        expectClose(g2[0], [0, 4, -6], atol: 0, rtol: 0, "d/dx x^2")
+        let a = Tensor([0, 0, 0, 2, 0] as [Float]), b = Tensor([0, 2, 0.5, 0, -1] as [Float])
+        let (y, g) = valueAndGrad([a, b]) { $0[0].pow($0[1]).sum() }
+        #expect(y.item() == .infinity)   // 0^-1
+        expectClose(g[0], [0, 0, .infinity, 0, -.infinity], atol: 0, rtol: 0, "d/da a^b")
+        expectClose(g[1], [0, 0, 0, Foundation.log(2), -.infinity], atol: 0, rtol: 1e-7, "d/db a^b")
+    }
+
+    @Test func logicalOpsBroadcast() {
+        let p = Tensor([true, false, true, false], shape: [2, 2]), q = Tensor([true, false])
+        #expect(p.logicalAnd(q).toBoolArray() == [true, false, true, false])
+        #expect(p.logicalOr(q).toBoolArray() == [true, false, true, false])
+        #expect(p.logicalOr(Tensor([false, true])).toBoolArray() == [true, true, true, true])
+        #expect(p.logicalNot().toBoolArray() == [false, true, false, true])
+        #expect(p.logicalAnd(q).dtype == .bool)
+    }
+
     @Test func clampedRejectsInvertedBounds() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([2]).clamped(min: 1, max: 0)
