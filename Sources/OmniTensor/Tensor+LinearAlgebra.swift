@@ -202,6 +202,11 @@ extension Tensor {
     /// Uses oneDNN's u8 × s8 → s32 kernels where the CPU has VNNI/AMX; elsewhere an exact integer
     /// reference kernel (slower, never wrong).
     public static func quantizedMatmul(_ a: QuantizedTensor, _ b: QuantizedTensor, bias: Tensor? = nil) -> Tensor {
+        quantizedMatmul(a, b, bias: bias, useOneDNN: int8IsAccelerated)
+    }
+
+    /// `useOneDNN: false` forces the reference kernel (tests exercise it on any CPU).
+    static func quantizedMatmul(_ a: QuantizedTensor, _ b: QuantizedTensor, bias: Tensor?, useOneDNN: Bool) -> Tensor {
         let av = a.values, bv = b.values
         check(av.dtype == .uint8 && bv.dtype == .int8, "quantizedMatmul", "needs uint8 × int8, got \(av.dtype) × \(bv.dtype)")
         check(av.rank >= 2 && bv.rank == 2 && av.shape[av.rank - 1] == bv.shape[0], "quantizedMatmul",
@@ -209,7 +214,7 @@ extension Tensor {
         check(a.scales.count == 1, "quantizedMatmul", "activations need one scale, got \(a.scales.count)")
         let K = bv.shape[0], N = bv.shape[1]
         check(b.scales.count == 1 || b.scales.count == N, "quantizedMatmul", "weights need 1 or \(N) scales, got \(b.scales.count)")
-        if let bias { check(bias.shape == [N] && bias.dtype == .float32, "quantizedMatmul", "bias must be float32 [\(N)], got \(fmt(bias.shape))") }
+        if let bias { check(bias.shape == [N] && bias.dtype == .float32, "quantizedMatmul", "bias must be float32 [\(N)], got \(bias.dtype) \(fmt(bias.shape))") }
         let M = av.shape[..<(av.rank - 1)].reduce(1, *)
         let A = av.reshaped([M, K]).contiguous()   // [M, K], also when K = 0
         let B = bv.contiguous()
@@ -217,7 +222,7 @@ extension Tensor {
         if out.count > 0 {
             if K == 0 {
                 out.floatPointer.initialize(repeating: 0, count: out.count)
-            } else if int8IsAccelerated {
+            } else if useOneDNN {
                 let sa = [M * K, K, 1], sb = [K * N, N, 1]
                 let biasDense = bias?.contiguous()
                 let rc = sa.withUnsafeBufferPointer { psa in

@@ -256,15 +256,18 @@ func refLinear(_ x: [Double], _ sx: [Int], _ w: [Double], _ sw: [Int], _ bias: [
                 let a = QuantizedTensor(values: Tensor(av, shape: batch + [m, k], dtype: .uint8), scales: [aScale], zeroPoint: Int32(zero))
                 let b = QuantizedTensor(values: Tensor(bv, shape: [k, n], dtype: .int8), scales: bScales, zeroPoint: 0)
                 let bias = withBias ? randomTensor([n], seed: seed &+ 2) : nil
-                let y = Tensor.quantizedMatmul(a, b, bias: bias)
                 let acc = Self.refQuantized(av, zero, bv, m: rows, k: k, n: n)
                 let biasValues = bias.map(values)
                 let expected = acc.enumerated().map { i, s in
                     // the kernel folds the two scales into one float32 multiplier
                     Double(aScale * bScales[perColumn ? i % n : 0]) * s + (biasValues?[i % n] ?? 0)
                 }
-                expectClose(y, expected, shape: batch + [m, n], atol: 1e-6, rtol: 3e-7,
-                            "int8 \(batch) m \(m) k \(k) n \(n) zero \(zero) perColumn \(perColumn) bias \(withBias) seed \(seed)")
+                // the public entry (oneDNN's VNNI/AMX kernels on such CPUs) and the reference kernel
+                for (path, y) in [("default", Tensor.quantizedMatmul(a, b, bias: bias)),
+                                  ("reference", Tensor.quantizedMatmul(a, b, bias: bias, useOneDNN: false))] {
+                    expectClose(y, expected, shape: batch + [m, n], atol: 1e-6, rtol: 3e-7,
+                                "int8 \(path) \(batch) m \(m) k \(k) n \(n) zero \(zero) perColumn \(perColumn) bias \(withBias) seed \(seed)")
+                }
             }
         }
         // K = 0 and M = 0
