@@ -224,6 +224,11 @@ int omni_matmul(int dtype, int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t
     return matmul_generic(0, dtype, bs, bw, M, N, K, src, ss, wei, ws, bias, dst, NULL, NULL, 0);
 }
 
+OMNI_CLONES static void add_bias_rows(int64_t rows, int64_t n, const float *bias, float *dst) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < n; j++) dst[r * n + j] += bias[j];
+}
+
 int omni_matmul_u8s8(int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
                      const uint8_t *a, const int64_t *as, int32_t a_zero, float a_scale,
                      const int8_t *b, const int64_t *bstr, const float *b_scales, int64_t nscales,
@@ -233,9 +238,12 @@ int omni_matmul_u8s8(int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
     if (!scales) return fail(dnnl_out_of_memory, "scales allocation");
     for (int64_t i = 0; i < nscales; i++) scales[i] = a_scale * b_scales[i];
     int32_t zp = a_zero;
-    int rc = matmul_generic(1, OMNI_U8, bs, bw, M, N, K, a, as, b, bstr, bias, dst,
+    // The bias is added here, not by oneDNN: oneDNN 2.x applies output scales after the bias
+    // (dst = scale * (acc + bias)), which would scale a float bias by the quantization scales.
+    int rc = matmul_generic(1, OMNI_U8, bs, bw, M, N, K, a, as, b, bstr, NULL, dst,
                             a_zero ? &zp : NULL, scales, nscales);
     if (scales != stack_scales) free(scales);
+    if (rc == 0 && bias) add_bias_rows((bs > bw ? bs : bw) * M, N, bias, dst);
     return rc;
 }
 

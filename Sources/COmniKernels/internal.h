@@ -35,13 +35,18 @@ static inline int omni_chunks(int64_t work) {
     return c < t ? (int)c : t;
 }
 
-// Branch-free float math that vectorises (Cephes-style polynomials, ~1-2 ulp for exp).
+// Branch-free float math that vectorises: selects, no calls, no data-dependent branches.
+
+/// exp(x) (Cephes-style range reduction and polynomial, ~1 ulp). Overflows to +inf above
+/// ln(FLT_MAX), underflows through the subnormals to 0 below ln(2^-150), and keeps NaN.
 static inline float omni_expf(float x) {
-    x = x > 88.3762626647949f ? 88.3762626647949f : x;
-    x = x < -103.0f ? -103.0f : x;
-    float fx = x * 1.44269504088896341f;
+    // Clamp to where 2^n can be built (NaN becomes finite here and is restored at the end, so the
+    // float -> int conversion below never sees NaN).
+    float c = x < 88.72283172607421875f ? x : 88.72283172607421875f;
+    c = c > -104.0f ? c : -104.0f;
+    float fx = c * 1.44269504088896341f;
     fx = __builtin_floorf(fx + 0.5f);
-    float r = x - fx * 0.693359375f;
+    float r = c - fx * 0.693359375f;
     r = r + fx * 2.12194440e-4f;
     float z = r * r;
     float y = 1.9875691500e-4f;
@@ -51,13 +56,20 @@ static inline float omni_expf(float x) {
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * z + r + 1.0f;
-    // 2^n in two steps so that n down to -149 (subnormal results) stays representable.
+    // 2^n in two steps so that n from -150 (results that round to 0) to 128 stays representable.
     int n = (int)fx;
     int n1 = n / 2, n2 = n - n1;
     union { int i; float f; } p1 = { (n1 + 127) << 23 }, p2 = { (n2 + 127) << 23 };
-    return y * p1.f * p2.f;
+    float e = y * p1.f * p2.f;
+    e = x > 88.72283172607421875f ? __builtin_inff() : e;
+    return x != x ? x : e;
 }
-static inline float omni_sigmoidf(float x) { return 1.0f / (1.0f + omni_expf(-x)); }
+/// 1 / (1 + exp(-x)), relatively accurate for large negative x too (exp(x) / (1 + exp(x)) there).
+static inline float omni_sigmoidf(float x) {
+    float e = omni_expf(x < 0 ? x : -x);   // exp(-|x|) <= 1, never overflows
+    float s = 1.0f / (1.0f + e);
+    return x < 0 ? e * s : s;
+}
 static inline float omni_tanhf(float x) {
     float a = x < 0 ? -x : x;
     a = a > 9.0f ? 9.0f : a;
@@ -69,19 +81,38 @@ static inline float omni_tanhf(float x) {
     float r = x < 0 ? -t : t;
     return a < 0.05f ? s : r;
 }
-/// erfc(a) for a >= 0 (Abramowitz & Stegun 7.1.26 form, |error| <= 1.5e-7).
-static inline float omni_erfc_pos(float a) {
-    float t = 1.0f / (1.0f + 0.3275911f * a);
-    float p = 1.061405429f;
-    p = p * t - 1.453152027f;
-    p = p * t + 1.421413741f;
-    p = p * t - 0.284496736f;
-    p = p * t + 0.254829592f;
-    return p * t * omni_expf(-a * a);
+/// erfc(a) for a >= 0, given a2 = a * a (callers that know a^2 more exactly than a * a pass it:
+/// the relative error of exp(-a2) is a2 times that of a2). Relative error ~5e-7 plus that
+/// amplified rounding of a2 (4e-6 in all at a = 9, where erfc reaches the subnormals):
+/// erfc(a) = exp(-a^2) t P(t) with t = 1 / (1 + 0.4 a); P is a degree-8
+/// minimax fit of erfcx(a) / t on t in [0, 1] (relative error 1.3e-7 in exact arithmetic;
+/// scripts/fit_erf.py computes both fits).
+static inline float omni_erfc_pos2(float a, float a2) {
+    float t = 1.0f / (1.0f + 0.4f * a);
+    float p = 5.026213080e-02f;
+    p = p * t - 1.829014719e-01f;
+    p = p * t + 1.690854281e-01f;
+    p = p * t - 5.607539788e-03f;
+    p = p * t + 1.414314359e-01f;
+    p = p * t + 1.685419828e-01f;
+    p = p * t + 2.078427076e-01f;
+    p = p * t + 2.256696075e-01f;
+    p = p * t + 2.256758660e-01f;
+    return p * t * omni_expf(-a2);
 }
+static inline float omni_erfc_pos(float a) { return omni_erfc_pos2(a, a * a); }
+/// erf(x), relatively accurate near 0 too: erf(x) = x Q(x^2) for |x| < 0.5 (minimax, relative
+/// error 1.4e-9), 1 - erfc(|x|) with the sign of x beyond.
 static inline float omni_erff(float x) {
     float a = x < 0 ? -x : x;
-    float e = 1.0f - omni_erfc_pos(a);
-    return x < 0 ? -e : e;
+    float s = x * x;
+    float q = 4.717989825e-03f;
+    q = q * s - 2.675718442e-02f;
+    q = q * s + 1.128282249e-01f;
+    q = q * s - 3.761260808e-01f;
+    q = q * s + 1.128379107e+00f;
+    float e = 1.0f - omni_erfc_pos2(a, s);
+    e = x < 0 ? -e : e;
+    return a < 0.5f ? x * q : e;
 }
 #endif

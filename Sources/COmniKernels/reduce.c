@@ -130,8 +130,10 @@ OMNI_CLONES static void softmax_row(int lg, const float *x, int64_t n, float *y)
     float acc = 0;
     for (int64_t i = 0; i < n; i++) { float e = omni_expf(x[i] - m); y[i] = e; acc += e; }
     if (lg) {
-        float l = m + logf(acc);
-        for (int64_t i = 0; i < n; i++) y[i] = x[i] - l;
+        // (x - m) - log Σ, not x - (m + log Σ): for large |m| the sum m + log Σ would be rounded
+        // to the ulp of m (6e-5 at 1000) before the subtraction
+        float l = logf(acc);
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - l;
     } else {
         float inv = 1.0f / acc;
         for (int64_t i = 0; i < n; i++) y[i] *= inv;
@@ -156,7 +158,7 @@ static void sm_task(void *p, int tid, int nt) {
         if (m == -INFINITY) m = 0;
         double s = 0;
         for (int64_t r = 0; r < c->n; r++) s += exp((double)(x[r * st] - m));
-        if (c->lg) { float l = m + (float)log(s); for (int64_t r = 0; r < c->n; r++) y[r * st] = x[r * st] - l; }
+        if (c->lg) { float l = (float)log(s); for (int64_t r = 0; r < c->n; r++) y[r * st] = (x[r * st] - m) - l; }
         else { for (int64_t r = 0; r < c->n; r++) y[r * st] = (float)(exp((double)(x[r * st] - m)) / s); }
     }
 }

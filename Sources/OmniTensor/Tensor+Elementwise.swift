@@ -114,10 +114,11 @@ extension Tensor {
     public func erf() -> Tensor {
         unary(.erf, "erf") { x, _ in x.unaryRaw(.square).unaryRaw(.neg).unaryRaw(.exp).unaryRaw(.affine, 1.1283791670955126, 0) }
     }
-    /// x raised to a constant power.
+    /// x raised to a constant power. The gradient p·x^(p-1) is taken as 0 for p = 0 (as PyTorch),
+    /// where it would otherwise be 0·∞ = NaN at x = 0.
     public func pow(_ exponent: Float) -> Tensor {
         unary(.powScalar, "pow", alpha: exponent) { x, _ in
-            x.unaryRaw(.powScalar, exponent - 1).unaryRaw(.affine, exponent, 0)
+            exponent == 0 ? Tensor.zeros(x.shape) : x.unaryRaw(.powScalar, exponent - 1).unaryRaw(.affine, exponent, 0)
         }
     }
 
@@ -141,10 +142,16 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binary(.div, a, b, "div") { g, _, b, y in (g / b, -(g * y / b)) }
     }
-    /// Elementwise power with broadcasting (gradient to the exponent uses log(a), defined for a > 0).
+    /// Elementwise power with broadcasting. The gradient to the exponent is aᵇ·log(a), defined for
+    /// a > 0; as in PyTorch it is 0 where a = 0 and b ≥ 0, and the gradient to the base is 0 where
+    /// b = 0 (both would otherwise be 0·∞ = NaN).
     public func pow(_ exponent: Tensor) -> Tensor {
         Tensor.binary(.pow, self, exponent, "pow") { g, a, b, y in
-            (g * b * Tensor.binaryRaw(.pow, a, b - Tensor(1), name: "pow"), g * y * a.unaryRaw(.log))
+            let zero = Tensor(Float(0))
+            let da = Tensor.where(b.compared(.equal, 0), zero, g * b * Tensor.binaryRaw(.pow, a, b - Tensor(1), name: "pow"))
+            let zeroBase = a.compared(.equal, 0).logicalAnd(b.compared(.greaterEqual, 0))
+            let db = Tensor.where(zeroBase, zero, g * y * a.unaryRaw(.log))
+            return (da, db)
         }
     }
     /// Elementwise maximum (the gradient goes to `a` on ties).

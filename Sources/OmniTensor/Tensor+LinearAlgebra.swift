@@ -1,44 +1,52 @@
 import COmniKernels
 
 extension Tensor {
-    /// A [batch, rows, cols] description oneDNN accepts: the inner two strides have a unit stride
-    /// somewhere, and the batch axes collapse into one stride (copies only when they cannot).
+    /// The (row, column) strides oneDNN can read a [rows, cols] matrix with, or nil when it needs a
+    /// copy. oneDNN takes any plain layout: both strides positive, one of them 1 and the other at
+    /// least the extent it steps over (row-major with padded rows, or column-major as for a
+    /// transposed view). A size-1 axis has no meaningful stride, so one is chosen that makes the
+    /// layout plain. Stride 0 (an expanded operand) is not accepted: oneDNN would fall back to its
+    /// slow reference kernel, so it is materialised instead.
+    fileprivate static func plainMatrixStrides(rows: Int, cols: Int, rs: Int, cs: Int) -> (Int, Int)? {
+        if rows == 1 && cols == 1 { return (1, 1) }
+        var rs = rs, cs = cs
+        if rows == 1 { rs = cs == 1 ? cols : 1 }
+        if cols == 1 { cs = rs == 1 ? rows : 1 }
+        guard rs > 0 && cs > 0 else { return nil }
+        if cs == 1 && rs >= cols { return (rs, cs) }
+        if rs == 1 && cs >= rows { return (rs, cs) }
+        return nil
+    }
+
+    /// A [batch, rows, cols] description of self (which has `batchShape` or a batch of one) that
+    /// oneDNN accepts, copying only when the layout cannot be described: transposed, row-padded and
+    /// batch-strided views go through as they are.
     fileprivate func matrixOperand(batchShape: [Int]) -> (tensor: Tensor, batch: Int, strides: [Int]) {
         let rows = shape[rank - 2], cols = shape[rank - 1]
         let own = Array(shape[..<(rank - 2)])
-        let ownBatch = own.reduce(1, *)
-        var t = self
-        // a batch of one broadcasts inside oneDNN
-        if ownBatch == 1 {
-            var rs = strides[rank - 2], cs = strides[rank - 1]
-            if rows == 1 { rs = cols }
-            if cols == 1 { cs = 1; if rows == 1 { rs = 1 } }
-            if !(cs == 1 || rs == 1) || rs < 0 || cs < 0 {
-                t = contiguous(); rs = cols; cs = 1
+        if own.reduce(1, *) == 1 {
+            // a batch of one broadcasts inside oneDNN; its batch stride is irrelevant
+            if let (rs, cs) = Tensor.plainMatrixStrides(rows: rows, cols: cols, rs: strides[rank - 2], cs: strides[rank - 1]) {
+                return (self, 1, [rows * cols, rs, cs])
             }
-            if rows == 1 && cs != 1 { rs = 1 } // a single row: any row stride works
-            return (t, 1, [rows * cols, rs == 0 ? 1 : rs, cs == 0 ? 1 : cs])
+            return (contiguous(), 1, [rows * cols, cols, 1])
         }
-        if own != batchShape { t = t.expanded(to: batchShape + [rows, cols]).contiguous() }
-        // collapse batch axes
-        let bAxes = t.rank - 2
-        var bStride = t.strides[bAxes - 1]
-        var ok = t.strides[bAxes - 1] > 0 || batchShape[bAxes - 1] == 1
-        for i in stride(from: bAxes - 2, through: 0, by: -1) where t.shape[i] != 1 {
-            var inner = 1
-            for j in (i + 1)..<bAxes { inner *= t.shape[j] }
-            if t.strides[i] != bStride * (inner / Swift.max(t.shape[bAxes - 1], 1)) * Swift.max(t.shape[bAxes - 1], 1) { ok = false }
+        let batch = batchShape.reduce(1, *)
+        let dense = { (t: Tensor) in (t, batch, [rows * cols, cols, 1]) }
+        // oneDNN broadcasts only a whole batch of one; other batch broadcasts are materialised
+        if own != batchShape { return dense(expanded(to: batchShape + [rows, cols]).contiguous()) }
+        // the batch axes must collapse into one positive stride
+        let batchAxes = (0..<(rank - 2)).filter { shape[$0] != 1 }
+        let batchStride = strides[batchAxes.last!]
+        var collapsible = batchStride > 0
+        for (outer, inner) in zip(batchAxes.dropLast(), batchAxes.dropFirst()) where strides[outer] != strides[inner] * shape[inner] {
+            collapsible = false
         }
-        var rs = t.strides[t.rank - 2], cs = t.strides[t.rank - 1]
-        if cols == 1 { cs = 1 }
-        if rows == 1 { rs = cols * cs }
-        if !ok || !(rs == 1 || cs == 1) || rs <= 0 || cs <= 0 {
-            t = t.contiguous()
-            bStride = rows * cols; rs = cols; cs = 1
-        } else if batchShape.last == 1 || bStride == 0 {
-            t = t.contiguous(); bStride = rows * cols; rs = cols; cs = 1
+        guard collapsible,
+              let (rs, cs) = Tensor.plainMatrixStrides(rows: rows, cols: cols, rs: strides[rank - 2], cs: strides[rank - 1]) else {
+            return dense(contiguous())
         }
-        return (t, batchShape.reduce(1, *), [bStride, rs, cs])
+        return (self, batch, [batchStride, rs, cs])
     }
 
     /// Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed,
@@ -50,11 +58,12 @@ extension Tensor {
     /// ```
     public func matmul(_ other: Tensor) -> Tensor {
         check(rank >= 1 && other.rank >= 1, "matmul", "needs operands of rank ≥ 1, got \(fmt(shape)) and \(fmt(other.shape))")
-        check(dtype == other.dtype && (dtype == .float32 || dtype == .bfloat16), "matmul",
-              "operands must both be float32 or both bfloat16, got \(dtype) and \(other.dtype)")
+        Tensor.checkMatmulDtypes(self, other, op: "matmul")
+        let k = shape[rank - 1], k2 = other.rank == 1 ? other.shape[0] : other.shape[other.rank - 2]
+        check(k == k2, "matmul", "inner sizes differ: \(fmt(shape)) x \(fmt(other.shape))")
         let a = rank == 1 ? unsqueezed(axis: 0) : self
         let b = other.rank == 1 ? other.unsqueezed(axis: 1) : other
-        let y = Tensor.matmulCore(a, b, bias: nil)
+        let y = Tensor.matmulCore(a, b, bias: nil, op: "matmul", shapes: (shape, other.shape))
         var out = y
         if rank == 1 { out = out.squeezed(axis: -2) }
         if other.rank == 1 { out = out.squeezed(axis: -1) }
@@ -62,27 +71,47 @@ extension Tensor {
     }
 
     /// `x · weightᵀ + bias` (PyTorch's `F.linear`): weight [out, in], bias [out], x [..., in].
+    ///
+    /// ```swift
+    /// let y = x.linear(weight: w, bias: b)   // [B, T, in] -> [B, T, out]
+    /// ```
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
         check(weight.rank == 2 && rank >= 1 && shape[rank - 1] == weight.shape[1], "linear",
               "input \(fmt(shape)) does not match weight \(fmt(weight.shape)) ([out, in])")
+        Tensor.checkMatmulDtypes(self, weight, op: "linear")
         if let bias {
             check(bias.shape == [weight.shape[0]], "linear", "bias \(fmt(bias.shape)) does not match weight \(fmt(weight.shape))")
+            check(bias.dtype == .float32, "linear", "bias must be float32, got \(bias.dtype)")
         }
-        let flat = reshaped([-1, shape[rank - 1]])
-        let y = Tensor.matmulCore(flat, weight.transposed(), bias: bias)
-        return y.reshaped(Array(shape[..<(rank - 1)]) + [weight.shape[0]])
+        let lead = Array(shape[..<(rank - 1)])
+        let flat = reshaped([lead.reduce(1, *), shape[rank - 1]])   // [rows, in], also when in = 0
+        let y = Tensor.matmulCore(flat, weight.transposed(), bias: bias, op: "linear", shapes: (shape, weight.shape))
+        return y.reshaped(lead + [weight.shape[0]])
     }
 
-    /// a [..., M, K] · b [..., K, N] (+ bias [N]) with autograd.
-    static func matmulCore(_ a: Tensor, _ b: Tensor, bias: Tensor?) -> Tensor {
-        let M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], K2 = b.shape[b.rank - 2], N = b.shape[b.rank - 1]
-        check(K == K2, "matmul", "inner sizes differ: \(fmt(a.shape)) x \(fmt(b.shape))")
-        let batchShape = broadcastShape(Array(a.shape[..<(a.rank - 2)]), Array(b.shape[..<(b.rank - 2)]), op: "matmul")
-        let out = Tensor(uninitializedShape: batchShape + [M, N])
+    static func checkMatmulDtypes(_ a: Tensor, _ b: Tensor, op: String) {
+        check(a.dtype == b.dtype && (a.dtype == .float32 || a.dtype == .bfloat16), op,
+              "operands must both be float32 or both bfloat16, got \(a.dtype) and \(b.dtype)")
+    }
+
+    /// a [..., M, K] · b [..., K, N] (+ bias [N]) with autograd. `shapes` are the caller's operand
+    /// shapes, for messages.
+    static func matmulCore(_ a: Tensor, _ b: Tensor, bias: Tensor?, op: String, shapes: ([Int], [Int])) -> Tensor {
+        let M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], N = b.shape[b.rank - 1]
+        let aBatch = Array(a.shape[..<(a.rank - 2)]), bBatch = Array(b.shape[..<(b.rank - 2)])
+        let n = Swift.max(aBatch.count, bBatch.count)
+        let compatible = (0..<n).allSatisfy { i in
+            let x = i < n - aBatch.count ? 1 : aBatch[i - (n - aBatch.count)]
+            let y = i < n - bBatch.count ? 1 : bBatch[i - (n - bBatch.count)]
+            return x == y || x == 1 || y == 1
+        }
+        check(compatible, op, "batch axes of \(fmt(shapes.0)) and \(fmt(shapes.1)) cannot be broadcast together")
+        let batchShape = broadcastShape(aBatch, bBatch, op: op)
+        var out = Tensor(uninitializedShape: batchShape + [M, N])
         if out.count > 0 {
             if K == 0 {
                 out.floatPointer.initialize(repeating: 0, count: out.count)
-                if let bias { return (out + bias.detached()) }
+                if let bias { out = binaryRaw(.add, out, bias, name: op) }
             } else {
                 let (ta, ba, sa) = a.detached().matrixOperand(batchShape: batchShape)
                 let (tb, bb, sb) = b.detached().matrixOperand(batchShape: batchShape)
@@ -94,7 +123,7 @@ extension Tensor {
                                     biasDense.map { UnsafePointer($0.floatPointer) }, out.floatPointer)
                     }
                 }
-                check(rc == 0, "matmul", "\(String(cString: omni_dnnl_last_error())) for \(fmt(a.shape)) x \(fmt(b.shape))")
+                check(rc == 0, op, "\(String(cString: omni_dnnl_last_error())) for \(fmt(shapes.0)) x \(fmt(shapes.1))")
             }
         }
         let ad = a.detached(), bd = b.detached()
@@ -103,15 +132,16 @@ extension Tensor {
         let needA = a.requiresGrad, needB = b.requiresGrad, hasBias = bias != nil
         var inputs = [a, b]
         if let bias { inputs.append(bias) }
-        return record(out, op: "matmul", inputs: inputs) { g in
+        return record(out, op: op, inputs: inputs) { g in
             let gf = g.dtype == .float32 ? g : g.converted(to: .float32)
             let af = ad.dtype == .float32 ? ad : ad.converted(to: .float32)
             let bf = bd.dtype == .float32 ? bd : bd.converted(to: .float32)
+            // dA = g · bᵀ, dB = aᵀ · g, each summed over the batch axes its operand was broadcast along
             var ga: Tensor? = needA ? gf.matmul(bf.transposed()).sum(toShape: aShape) : nil
             var gb: Tensor? = needB ? af.transposed().matmul(gf).sum(toShape: bShape) : nil
             if ad.dtype != .float32 { ga = ga?.converted(to: ad.dtype); gb = gb?.converted(to: bd.dtype) }
             var result = [ga, gb]
-            if hasBias { result.append(gf.reshaped([-1, N]).sum(axes: [0])) }
+            if hasBias { result.append(gf.sum(axes: Array(0..<(gf.rank - 1)))) }   // [N]
             return result
         }
     }
@@ -173,6 +203,11 @@ extension Tensor {
     /// Uses oneDNN's u8 × s8 → s32 kernels where the CPU has VNNI/AMX; elsewhere an exact integer
     /// reference kernel (slower, never wrong).
     public static func quantizedMatmul(_ a: QuantizedTensor, _ b: QuantizedTensor, bias: Tensor? = nil) -> Tensor {
+        quantizedMatmul(a, b, bias: bias, useOneDNN: int8IsAccelerated)
+    }
+
+    /// `useOneDNN: false` forces the reference kernel (tests exercise it on any CPU).
+    static func quantizedMatmul(_ a: QuantizedTensor, _ b: QuantizedTensor, bias: Tensor?, useOneDNN: Bool) -> Tensor {
         let av = a.values, bv = b.values
         check(av.dtype == .uint8 && bv.dtype == .int8, "quantizedMatmul", "needs uint8 × int8, got \(av.dtype) × \(bv.dtype)")
         check(av.rank >= 2 && bv.rank == 2 && av.shape[av.rank - 1] == bv.shape[0], "quantizedMatmul",
@@ -180,15 +215,15 @@ extension Tensor {
         check(a.scales.count == 1, "quantizedMatmul", "activations need one scale, got \(a.scales.count)")
         let K = bv.shape[0], N = bv.shape[1]
         check(b.scales.count == 1 || b.scales.count == N, "quantizedMatmul", "weights need 1 or \(N) scales, got \(b.scales.count)")
-        if let bias { check(bias.shape == [N] && bias.dtype == .float32, "quantizedMatmul", "bias must be float32 [\(N)], got \(fmt(bias.shape))") }
-        let A = av.reshaped([-1, K]).contiguous()
-        let M = A.shape[0]
+        if let bias { check(bias.shape == [N] && bias.dtype == .float32, "quantizedMatmul", "bias must be float32 [\(N)], got \(bias.dtype) \(fmt(bias.shape))") }
+        let M = av.shape[..<(av.rank - 1)].reduce(1, *)
+        let A = av.reshaped([M, K]).contiguous()   // [M, K], also when K = 0
         let B = bv.contiguous()
         let out = Tensor(uninitializedShape: [M, N])
         if out.count > 0 {
             if K == 0 {
                 out.floatPointer.initialize(repeating: 0, count: out.count)
-            } else if int8IsAccelerated {
+            } else if useOneDNN {
                 let sa = [M * K, K, 1], sb = [K * N, N, 1]
                 let biasDense = bias?.contiguous()
                 let rc = sa.withUnsafeBufferPointer { psa in
@@ -202,8 +237,7 @@ extension Tensor {
                     }
                 }
                 check(rc == 0, "quantizedMatmul", String(cString: omni_dnnl_last_error()))
-                if K > 0 && bias == nil {} // bias applied by oneDNN
-                return out.reshaped(Array(av.shape[..<(av.rank - 1)]) + [N])
+                return out.reshaped(Array(av.shape[..<(av.rank - 1)]) + [N])   // bias added by the glue
             } else {
                 let acc = Tensor(uninitializedShape: [M, N], dtype: .int32)
                 omni_gemm_u8s8s32_ref(Int64(M), Int64(N), Int64(K), A.rawPointer.assumingMemoryBound(to: UInt8.self), a.zeroPoint,
