@@ -113,11 +113,12 @@ extension Tensor {
         let bd = bias?.detached().contiguous()
         let what = "input \(fmt(x.shape)), weight \(fmt(weight.shape))"
 
-        var out = Tensor(uninitializedShape: [n, o, oh, ow])  // [N, O, OH, OW]
+        var out: Tensor  // [N, O, OH, OW]
         if empty {
-            out = Tensor.zeros(out.shape)
+            out = Tensor.zeros([n, o, oh, ow])
             if let bd { out = binaryRaw(.add, out, bd.reshaped([1, o, 1, 1]), name: "conv2d") }
         } else {
+            out = Tensor(uninitializedShape: [n, o, oh, ow])
             let rc = omni_conv2d_forward(&desc, xd.floatPointer, wd.floatPointer,
                                          bd.map { UnsafePointer($0.floatPointer) }, out.floatPointer)
             check(rc == 0, "conv2d", "\(String(cString: omni_dnnl_last_error())) for \(what)")

@@ -128,6 +128,59 @@ func referenceConv2d(_ x: [Double], _ c: ConvCase, weight w: [Double], bias b: [
         expectClose(w.grad!, [Double](repeating: 0, count: 3 * 4 * 9), shape: [3, 4, 3, 3], "weight gradient of an empty batch")
         expectClose(b.grad!, [0, 0, 0], shape: [3], "bias gradient of an empty batch")
         expectClose(x.grad!, [], shape: [0, 4, 5, 5], "input gradient of an empty batch")
+
+        // no input channels: the output is the bias alone
+        let bias = Tensor([1, -2] as [Float]).requiringGrad()
+        let z = Tensor.zeros([2, 0, 3, 3]).conv2d(weight: Tensor.zeros([2, 0, 2, 2]), bias: bias)
+        expectClose(z, (0..<16).map { $0 % 8 < 4 ? 1 : -2 }, shape: [2, 2, 2, 2], "conv2d without input channels")
+        z.sum().backward()
+        expectClose(bias.grad!, [8, 8], "bias gradient without input channels")
+    }
+
+    /// Channel counts large enough for oneDNN's optimised kernels; the backward passes are compared
+    /// with the adjoint of the Float64 loops (scatter of g · w into dx, g · x into dw).
+    @Test(arguments: [
+        ConvCase(input: [2, 16, 12, 12], outChannels: 24, kernel: (3, 3), padding: (1, 1)),
+        ConvCase(input: [2, 32, 11, 11], outChannels: 32, kernel: (3, 3), stride: (2, 2), padding: (1, 1), groups: 32),
+        ConvCase(input: [2, 16, 10, 13], outChannels: 16, kernel: (5, 3), stride: (2, 3), padding: (2, 1), dilation: (1, 2), groups: 4),
+    ]) func largerShapesAgainstAdjointReference(_ c: ConvCase) {
+        let (x, w, b) = operands(c, seed: 31)
+        let (xv, wv) = (values(x), values(w))
+        let (expected, shape) = referenceConv2d(xv, c, weight: wv, bias: values(b!))
+        let xl = x.requiringGrad(), wl = w.requiringGrad(), bl = b!.requiringGrad()
+        let y = conv(xl, wl, bl, c)
+        expectClose(y, expected, shape: shape, atol: 1e-4, "conv2d \(c)")
+        let g = randomTensor(shape, seed: 32)
+        y.backward(g)
+        let gv = values(g)
+
+        let (n, ch, h, wd) = (c.input[0], c.input[1], c.input[2], c.input[3])
+        let (o, kh, kw) = (c.outChannels, c.kernel.0, c.kernel.1)
+        let (oh, ow) = (shape[2], shape[3])
+        let cg = ch / c.groups, og = o / c.groups
+        var dx = [Double](repeating: 0, count: xv.count), dw = [Double](repeating: 0, count: wv.count)
+        var db = [Double](repeating: 0, count: o)
+        for b0 in 0..<n { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            let gk = gv[((b0 * o + oc) * oh + i) * ow + j]
+            db[oc] += gk
+            for ci in 0..<cg {
+                let inC = (oc / og) * cg + ci
+                for p in 0..<kh {
+                    let hh = i * c.stride.0 - c.padding.0 + p * c.dilation.0
+                    if hh < 0 || hh >= h { continue }
+                    for q in 0..<kw {
+                        let ww = j * c.stride.1 - c.padding.1 + q * c.dilation.1
+                        if ww < 0 || ww >= wd { continue }
+                        let xi = ((b0 * ch + inC) * h + hh) * wd + ww, wi = ((oc * cg + ci) * kh + p) * kw + q
+                        dx[xi] += gk * wv[wi]
+                        dw[wi] += gk * xv[xi]
+                    }
+                }
+            }
+        } } } }
+        expectClose(xl.grad!, dx, shape: c.input, atol: 1e-4, "conv2d input gradient \(c)")
+        expectClose(wl.grad!, dw, shape: c.weight, atol: 1e-4, "conv2d weight gradient \(c)")
+        expectClose(bl.grad!, db, shape: [o], atol: 1e-4, "conv2d bias gradient \(c)")
     }
 
     // MARK: conv1d
