@@ -216,6 +216,7 @@ OMNI_CLONES static void norm_row(int rms, int64_t n, const float *x, const float
     float rstd = 1.0f / sqrtf(ss / (float)n + eps);
     if (g && b && !rms) for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mu) * rstd * g[k] + b[k];
     else if (g) for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mu) * rstd * g[k];
+    else if (b && !rms) for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mu) * rstd + b[k];
     else for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mu) * rstd;
     if (mean_out) *mean_out = mu;
     if (rstd_out) *rstd_out = rstd;

@@ -154,6 +154,27 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
 /// Writes dw and (if non-NULL) dbias.
 int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, const float *dy, float *dw, float *dbias);
 
+// ---- pooling (pool.c) ------------------------------------------------------------------------
+// 2-D pooling over dense [planes, H, W] (planes = N*C), PyTorch semantics in floor mode; the
+// caller validates the window and computes the output size. Parallel over planes.
+typedef struct {
+    int64_t planes, h, w;     // input
+    int64_t oh, ow;           // output spatial size (computed by the caller)
+    int64_t kh, kw;           // window (unused by adaptive pooling)
+    int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;  // dilation 1 = dense; avg pooling ignores it
+} omni_pool2d_shape;
+/// Max pooling, padding counts as -inf; indices[k] = h*W + w of the chosen input in its plane
+/// (first maximum; NaN propagates).
+void omni_max_pool2d_f32(const omni_pool2d_shape *s, const float *x, float *y, int64_t *indices);
+/// dx = 0, then dx[plane, indices[k]] += dy[plane, k].
+void omni_max_pool2d_backward_f32(const omni_pool2d_shape *s, const float *dy, const int64_t *indices, float *dx);
+/// Average pooling; the divisor counts padded positions when count_include_pad is nonzero.
+void omni_avg_pool2d_f32(const omni_pool2d_shape *s, int count_include_pad, const float *x, float *y);
+void omni_avg_pool2d_backward_f32(const omni_pool2d_shape *s, int count_include_pad, const float *dy, float *dx);
+/// Adaptive average pooling: output cell i averages rows [floor(i*H/OH), ceil((i+1)*H/OH)), likewise columns.
+void omni_adaptive_avg_pool2d_f32(const omni_pool2d_shape *s, const float *x, float *y);
+void omni_adaptive_avg_pool2d_backward_f32(const omni_pool2d_shape *s, const float *dy, float *dx);
+
 #ifdef __cplusplus
 }
 #endif
