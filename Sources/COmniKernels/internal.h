@@ -35,7 +35,7 @@ static inline int omni_chunks(int64_t work) {
 // Branch-free float math that vectorises (Cephes-style polynomials, ~1-2 ulp for exp).
 static inline float omni_expf(float x) {
     x = x > 88.3762626647949f ? 88.3762626647949f : x;
-    x = x < -103.0f ? -103.0f : x;
+    x = x < -104.0f ? -104.0f : x;  // below about -103.97 the result rounds to 0, so exp(-inf) is exactly 0
     float fx = x * 1.44269504088896341f;
     fx = __builtin_floorf(fx + 0.5f);
     float r = x - fx * 0.693359375f;
