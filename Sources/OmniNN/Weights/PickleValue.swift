@@ -1,0 +1,89 @@
+/// A value produced by ``Unpickler``: plain data, containers, allow-listed globals, and the
+/// PyTorch storages and tensors that a checkpoint's pickle describes (never live objects).
+enum PickleValue {
+    case none
+    case bool(Bool)
+    case int(Int)
+    /// An integer too large for `Int`, as little-endian two's-complement bytes.
+    case bigInt([UInt8])
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case tuple([PickleValue])
+    /// Lists, sets and frozensets; a reference so that memoised aliases see later appends.
+    case list(PickleList)
+    /// Dicts and OrderedDicts; a reference for the same reason.
+    case dict(PickleDict)
+    case global(PickleGlobal)
+    case storage(TorchStorageRef)
+    case tensor(TorchTensorSpec)
+
+    /// A short name of the kind of value, for error messages.
+    var kind: String {
+        switch self {
+        case .none: return "None"
+        case .bool: return "bool"
+        case .int, .bigInt: return "int"
+        case .float: return "float"
+        case .string: return "str"
+        case .bytes: return "bytes"
+        case .tuple: return "tuple"
+        case .list: return "list"
+        case .dict: return "dict"
+        case .global(let g): return g.qualifiedName
+        case .storage: return "storage"
+        case .tensor: return "tensor"
+        }
+    }
+
+    var intValue: Int? {
+        if case .int(let v) = self { return v }
+        if case .bool(let b) = self { return b ? 1 : 0 }
+        return nil
+    }
+
+    var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The items of a tuple or list.
+    var sequence: [PickleValue]? {
+        switch self {
+        case .tuple(let items): return items
+        case .list(let l): return l.items
+        default: return nil
+        }
+    }
+}
+
+/// A mutable pickle list (shared between the stack and the memo).
+final class PickleList {
+    var items: [PickleValue]
+    init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+/// A mutable, insertion-ordered pickle dict (shared between the stack and the memo).
+final class PickleDict {
+    private(set) var items: [(key: PickleValue, value: PickleValue)] = []
+    private var index: [String: Int] = [:]
+
+    /// Sets `key`; string and integer keys replace an earlier equal key, as in Python.
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        let hashKey: String?
+        switch key {
+        case .string(let s): hashKey = "s" + s
+        case .int(let i): hashKey = "i\(i)"
+        case .bool(let b): hashKey = "i\(b ? 1 : 0)"
+        default: hashKey = nil
+        }
+        if let hashKey, let i = index[hashKey] {
+            items[i].value = value
+            return
+        }
+        if let hashKey { index[hashKey] = items.count }
+        items.append((key, value))
+    }
+
+    func value(forKey key: String) -> PickleValue? { index["s" + key].map { items[$0].value } }
+}
