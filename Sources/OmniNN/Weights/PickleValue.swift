@@ -1,5 +1,9 @@
 /// A value produced by ``Unpickler``: plain data, containers, allow-listed globals, and the
 /// PyTorch storages and tensors that a checkpoint's pickle describes (never live objects).
+///
+/// Containers (tuples, lists, dicts) are reference types owned by a ``PickleArena``, so a value
+/// is never more than one level deep: a hostile pickle nesting a million tuples cannot make
+/// destruction recurse, and shared (memoised) containers can be recognised by identity.
 enum PickleValue {
     case none
     case bool(Bool)
@@ -9,7 +13,8 @@ enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    /// A tuple (immutable by convention).
+    case tuple(PickleList)
     /// Lists, sets and frozensets; a reference so that memoised aliases see later appends.
     case list(PickleList)
     /// Dicts and OrderedDicts; a reference for the same reason.
@@ -50,17 +55,41 @@ enum PickleValue {
     /// The items of a tuple or list.
     var sequence: [PickleValue]? {
         switch self {
-        case .tuple(let items): return items
+        case .tuple(let t): return t.items
         case .list(let l): return l.items
         default: return nil
         }
     }
 }
 
-/// A mutable pickle list (shared between the stack and the memo).
+/// A pickle tuple or list (shared between the stack and the memo).
 final class PickleList {
     var items: [PickleValue]
     init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+/// Owns every container an ``Unpickler`` creates and empties them all, iteratively, when it
+/// goes away, so tearing down arbitrarily deep or cyclic structures never recurses.
+final class PickleArena {
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
+
+    func list(_ items: [PickleValue] = []) -> PickleList {
+        let l = PickleList(items)
+        lists.append(l)
+        return l
+    }
+
+    func dict() -> PickleDict {
+        let d = PickleDict()
+        dicts.append(d)
+        return d
+    }
+
+    deinit {
+        for l in lists { l.items.removeAll() }
+        for d in dicts { d.removeAll() }
+    }
 }
 
 /// A mutable, insertion-ordered pickle dict (shared between the stack and the memo).
@@ -86,4 +115,9 @@ final class PickleDict {
     }
 
     func value(forKey key: String) -> PickleValue? { index["s" + key].map { items[$0].value } }
+
+    func removeAll() {
+        items.removeAll()
+        index.removeAll()
+    }
 }

@@ -26,6 +26,9 @@ import OmniTensor
 /// ```
 public enum TorchCheckpoint {
     /// The legacy format's magic number 0x1950a86a20f9469cfc6c, little-endian.
+    /// Largest dense size of a tensor whose strides repeat storage elements (e.g. `expand`).
+    public static let maxExpandedBytes = 256 << 20
+
     static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
     /// Reads every tensor of the checkpoint (or of the sub-object at `keyPath`), in pickle order.
@@ -53,18 +56,21 @@ public enum TorchCheckpoint {
         let prefix = String(pkl.name.dropLast("data.pkl".count))
         var bigEndian = false
         if let order = archive.entry(named: prefix + "byteorder") {
-            let text = String(decoding: try archive.contents(of: order).bytes, as: UTF8.self)
+            let (bytes, owner) = try archive.contents(of: order)
+            let text = withExtendedLifetime(owner) { String(decoding: bytes, as: UTF8.self) }
             switch text {
             case "little": bigEndian = false
             case "big": bigEndian = true
             default: throw WeightsError(file: path, "byteorder member says \"\(text.prefix(20))\", expected little or big")
             }
         }
-        let (pickleBytes, _) = try archive.contents(of: pkl)
+        let (pickleBytes, pickleOwner) = try archive.contents(of: pkl)
+        defer { withExtendedLifetime(pickleOwner) {} }
         var unpickler = Unpickler(pickleBytes, file: path, what: "\(pkl.name)") { pid in
             try storageRef(pid, file: path, legacy: false)
         }
         let root = try unpickler.load()
+        defer { withExtendedLifetime(unpickler.arena) {} }
 
         var cache: [String: (bytes: UnsafeRawBufferPointer, owner: AnyObject)] = [:]
         return try materialize(root, file: path, format: .pytorchZip, selecting: keyPath, bigEndian: bigEndian) { ref in
@@ -89,6 +95,8 @@ public enum TorchCheckpoint {
             throw WeightsError(file: path, "not a PyTorch checkpoint: neither a zip archive nor a pickle")
         }
         var offset = 0
+        var arenas: [PickleArena] = []  // keeps the main pickle's containers alive until the end
+        defer { withExtendedLifetime(arenas) {} }
         func next(_ what: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue = { pid in
             throw WeightsError(file: path, "unexpected persistent id \(pid.kind)")
         }) throws -> PickleValue {
@@ -96,6 +104,7 @@ public enum TorchCheckpoint {
                               persistentLoad: persistentLoad)
             let v = try u.load()
             offset += u.position
+            arenas.append(u.arena)
             return v
         }
         guard case .bigInt(let magic) = try next("magic number pickle"), magic == legacyMagic else {
@@ -181,9 +190,9 @@ public enum TorchCheckpoint {
             }
             node = v
         }
-        var found: [(name: String, spec: TorchTensorSpec)] = []
-        var skipped: [String] = []
-        try flatten(node, prefix: "", depth: 0, file: file, into: &found, skipped: &skipped)
+        var walk = Walk()
+        try flatten(node, prefix: "", depth: 0, file: file, walk: &walk)
+        let found = walk.found, skipped = walk.skipped
 
         var seen = Set<String>()
         var tensors: [(name: String, tensor: Tensor)] = []
@@ -200,31 +209,46 @@ public enum TorchCheckpoint {
         return TensorFileContents(format: format, tensors: tensors, notes: notes)
     }
 
-    private static func flatten(_ value: PickleValue, prefix: String, depth: Int, file: String,
-                                into found: inout [(name: String, spec: TorchTensorSpec)], skipped: inout [String]) throws {
+    /// State of one flattening pass.
+    private struct Walk {
+        var found: [(name: String, spec: TorchTensorSpec)] = []
+        var skipped: [String] = []
+        /// Containers already flattened: a container reached again (shared through the memo, or
+        /// a cycle) is not walked twice, which keeps the walk linear in the pickle's size.
+        var visited = Set<ObjectIdentifier>()
+    }
+
+    private static func flatten(_ value: PickleValue, prefix: String, depth: Int, file: String, walk: inout Walk) throws {
         guard depth <= 64 else { throw WeightsError(file: file, "checkpoint nests deeper than 64 levels at \"\(prefix)\"") }
         func join(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+        func firstVisit(_ object: AnyObject) -> Bool {
+            if walk.visited.insert(ObjectIdentifier(object)).inserted { return true }
+            walk.skipped.append("\(prefix.isEmpty ? "<root>" : prefix) (a repeated reference to an earlier \(value.kind))")
+            return false
+        }
         switch value {
         case .tensor(let spec):
-            found.append((prefix, spec))
+            walk.found.append((prefix, spec))
         case .dict(let d):
+            guard firstVisit(d) else { return }
             for (k, v) in d.items {
                 let key: String
                 switch k {
                 case .string(let s): key = s
                 case .int(let i): key = String(i)
                 default:
-                    skipped.append(join("<\(k.kind) key>"))
+                    walk.skipped.append(join("<\(k.kind) key>"))
                     continue
                 }
-                try flatten(v, prefix: join(key), depth: depth + 1, file: file, into: &found, skipped: &skipped)
+                try flatten(v, prefix: join(key), depth: depth + 1, file: file, walk: &walk)
             }
-        case .list, .tuple:
-            for (i, v) in (value.sequence ?? []).enumerated() {
-                try flatten(v, prefix: join(String(i)), depth: depth + 1, file: file, into: &found, skipped: &skipped)
+        case .list(let l), .tuple(let l):
+            guard firstVisit(l) else { return }
+            for (i, v) in l.items.enumerated() {
+                try flatten(v, prefix: join(String(i)), depth: depth + 1, file: file, walk: &walk)
             }
         default:
-            skipped.append(prefix.isEmpty ? "<root \(value.kind)>" : "\(prefix) (\(value.kind))")
+            walk.skipped.append(prefix.isEmpty ? "<root \(value.kind)>" : "\(prefix) (\(value.kind))")
         }
     }
 
@@ -246,7 +270,7 @@ public enum TorchCheckpoint {
         let count = try TensorDecoding.elementCount(spec.sizes, file: file, what: "tensor \"\(name)\"")
         guard let extent = TensorDecoding.stridedExtent(offset: spec.offset, sizes: spec.sizes, strides: spec.strides, elementSize: elementSize),
               extent.upperBound <= region.count else {
-            throw WeightsError(file: file, "tensor \"\(name)\": offset \(spec.offset), size \(spec.sizes), stride \(spec.strides) reach past the end of storage \"\(ref.key)\" (\(region.count / Swift.max(elementSize, 1)) elements)")
+            throw WeightsError(file: file, "tensor \"\(name)\": offset \(spec.offset), size \(spec.sizes), stride \(spec.strides) lie outside storage \"\(ref.key)\" (\(region.count / Swift.max(elementSize, 1)) elements)")
         }
         if count == 0 {
             return TensorDecoding.tensor(from: UnsafeRawBufferPointer(start: nil, count: 0), owner: owner, shape: spec.sizes, stored: spec.stored)
@@ -254,6 +278,12 @@ public enum TorchCheckpoint {
         if TensorDecoding.isDense(sizes: spec.sizes, strides: spec.strides) {
             let bytes = UnsafeRawBufferPointer(rebasing: region[extent.lowerBound..<(extent.lowerBound + count * elementSize)])
             return TensorDecoding.tensor(from: bytes, owner: owner, shape: spec.sizes, stored: spec.stored, bigEndian: bigEndian)
+        }
+        // Stride-0 (expanded) tensors can claim far more elements than their storage holds;
+        // refuse to blow a small file up into a huge allocation.
+        let denseBytes = count * elementSize
+        guard denseBytes <= region.count || denseBytes <= maxExpandedBytes else {
+            throw WeightsError(file: file, "tensor \"\(name)\": size \(spec.sizes) with stride \(spec.strides) expands \(region.count) storage bytes to \(denseBytes) bytes, over the \(maxExpandedBytes)-byte limit")
         }
         let dense = TensorDecoding.gather(region, offset: spec.offset, sizes: spec.sizes, strides: spec.strides, elementSize: elementSize)
         return TensorDecoding.tensor(from: dense.bytes, owner: dense, shape: spec.sizes, stored: spec.stored, bigEndian: bigEndian)

@@ -12,6 +12,8 @@ struct Unpickler {
     private var stack: [PickleValue] = []
     private var marks: [[PickleValue]] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Owns the containers; keep it alive while using the values ``load()`` returns.
+    let arena = PickleArena()
     private let what: String
     private let persistentLoad: (PickleValue) throws -> PickleValue
 
@@ -96,9 +98,9 @@ struct Unpickler {
                 guard stack.isEmpty else { throw fail("STOP leaves \(stack.count) extra values on the stack", at: at) }
                 return v
             case 0x28: marks.append(stack); stack = []                          // MARK
-            case 0x7D: stack.append(.dict(PickleDict()))                        // EMPTY_DICT
-            case 0x5D, 0x8F: stack.append(.list(PickleList()))                   // EMPTY_LIST, EMPTY_SET
-            case 0x29: stack.append(.tuple([]))                                 // EMPTY_TUPLE
+            case 0x7D: stack.append(.dict(arena.dict()))                        // EMPTY_DICT
+            case 0x5D, 0x8F: stack.append(.list(arena.list()))                  // EMPTY_LIST, EMPTY_SET
+            case 0x29: stack.append(.tuple(arena.list()))                       // EMPTY_TUPLE
             case 0x4E: stack.append(.none)                                      // NONE
             case 0x88: stack.append(.bool(true))                                // NEWTRUE
             case 0x89: stack.append(.bool(false))                               // NEWFALSE
@@ -135,16 +137,20 @@ struct Unpickler {
             case 0x43: stack.append(.bytes(Array(try reader.take(Int(try reader.u8("\(what) SHORT_BINBYTES")), "\(what) bytes"))))
             case 0x8E, 0x96:  // BINBYTES8, BYTEARRAY8
                 stack.append(.bytes(Array(try reader.take(try length(try reader.u64("\(what) BINBYTES8")), "\(what) bytes"))))
-            case 0x85: stack.append(.tuple([try pop()]))                        // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))          // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
-            case 0x74: stack.append(.tuple(try popMark()))                      // TUPLE
-            case 0x6C: stack.append(.list(PickleList(try popMark())))           // LIST
-            case 0x91: stack.append(.list(PickleList(try popMark())))           // FROZENSET
+            case 0x85: stack.append(.tuple(arena.list([try pop()])))            // TUPLE1
+            case 0x86:                                                          // TUPLE2
+                let b = try pop(), a = try pop()
+                stack.append(.tuple(arena.list([a, b])))
+            case 0x87:                                                          // TUPLE3
+                let c = try pop(), b = try pop(), a = try pop()
+                stack.append(.tuple(arena.list([a, b, c])))
+            case 0x74: stack.append(.tuple(arena.list(try popMark())))          // TUPLE
+            case 0x6C: stack.append(.list(arena.list(try popMark())))           // LIST
+            case 0x91: stack.append(.list(arena.list(try popMark())))           // FROZENSET
             case 0x64:  // DICT
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw fail("DICT with an odd number of items", at: at) }
-                let d = PickleDict()
+                let d = arena.dict()
                 for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
                 stack.append(.dict(d))
             case 0x61:  // APPEND
@@ -191,18 +197,18 @@ struct Unpickler {
                 stack.append(try global(m, n))
             case 0x52:  // REDUCE
                 let args = try pop(), callable = try pop()
-                guard case .tuple(let a) = args else { throw fail("REDUCE arguments are a \(args.kind), not a tuple", at: at) }
-                stack.append(try call(callable, a, at: at))
+                guard case .tuple(let t) = args else { throw fail("REDUCE arguments are a \(args.kind), not a tuple", at: at) }
+                stack.append(try call(callable, t.items, at: at))
             case 0x81:  // NEWOBJ
                 let args = try pop(), cls = try pop()
-                guard case .tuple(let a) = args else { throw fail("NEWOBJ arguments are a \(args.kind), not a tuple", at: at) }
-                stack.append(try construct(cls, a, at: at))
+                guard case .tuple(let t) = args else { throw fail("NEWOBJ arguments are a \(args.kind), not a tuple", at: at) }
+                stack.append(try construct(cls, t.items, at: at))
             case 0x92:  // NEWOBJ_EX
                 let kwargs = try pop(), args = try pop(), cls = try pop()
-                guard case .tuple(let a) = args, case .dict(let k) = kwargs, k.items.isEmpty else {
+                guard case .tuple(let t) = args, case .dict(let k) = kwargs, k.items.isEmpty else {
                     throw fail("NEWOBJ_EX with keyword arguments is not supported", at: at)
                 }
-                stack.append(try construct(cls, a, at: at))
+                stack.append(try construct(cls, t.items, at: at))
             case 0x62:  // BUILD: object state (e.g. an OrderedDict's _metadata) is data we do not need
                 let state = try pop()
                 switch try top() {
@@ -255,7 +261,7 @@ struct Unpickler {
         guard case .global(let g) = callable else { throw fail("REDUCE on a \(callable.kind), which is not callable", at: at) }
         switch g {
         case .orderedDict:
-            let d = PickleDict()
+            let d = arena.dict()
             if let first = args.first {
                 guard let pairs = first.sequence else { throw fail("OrderedDict argument is a \(first.kind)", at: at) }
                 for p in pairs {
@@ -265,7 +271,7 @@ struct Unpickler {
             }
             return .dict(d)
         case .set, .frozenset:
-            return .list(PickleList(args.first?.sequence ?? []))
+            return .list(arena.list(args.first?.sequence ?? []))
         case .codecsEncode:
             guard args.count >= 1, let s = args[0].stringValue else { throw fail("_codecs.encode needs a string", at: at) }
             let encoding = args.count > 1 ? (args[1].stringValue ?? "") : "utf-8"
@@ -305,7 +311,7 @@ struct Unpickler {
             guard case .global(let f) = args[0], [.rebuildTensor, .rebuildTensorV2, .rebuildTensorV3, .rebuildParameter].contains(f) else {
                 throw fail("_rebuild_from_type_v2 with function \(args[0].kind) is not supported", at: at)
             }
-            return try call(args[0], inner, at: at)
+            return try call(args[0], inner.items, at: at)
         case .device:
             return .string(args.first?.stringValue ?? "cpu")
         case .tensorClass, .storageType, .dtype:

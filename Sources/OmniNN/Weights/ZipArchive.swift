@@ -137,7 +137,8 @@ struct ZipArchive {
     func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 
     /// The member's uncompressed bytes and the object that owns them (the mapping for stored
-    /// members, a fresh buffer for deflated ones).
+    /// members, a fresh buffer for deflated ones). The bytes are valid only while `owner` is
+    /// alive: keep it (`withExtendedLifetime`) for as long as they are read.
     func contents(of entry: Entry) throws -> (bytes: UnsafeRawBufferPointer, owner: AnyObject) {
         let bytes = file.bytes
         var r = ByteReader(bytes, file: path)
