@@ -58,12 +58,14 @@ import OmniTensor
         expectWeightsError(path, c.fragments) { _ = try TensorFile.load(path) }
     }
 
-    @Test func everyTruncationOfARealLegacyFileIsAnError() {
+    @Test func truncationsOfARealLegacyFileAreErrors() {
+        // Every cut through the magic, version and system-info pickles and the start of the main
+        // pickle, then every 3rd cut through the rest of the pickles and the storage data.
         let dir = makeTemporaryDirectory()
         defer { cleanUp(dir) }
         let bytes = readBytes(fixture("torch_legacy.pth"))
         let path = dir + "/cut.pth"
-        for n in 0..<bytes.count {
+        for n in Array(0..<300) + Array(stride(from: 300, to: bytes.count, by: 3)) {
             writeBytes(Array(bytes[..<n]), to: path)
             #expect(throws: WeightsError.self, "truncated to \(n) bytes") { _ = try TorchCheckpoint.read(contentsOf: path) }
         }

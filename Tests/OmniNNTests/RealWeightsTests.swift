@@ -28,12 +28,27 @@ private func expectManifest(_ contents: TensorFileContents, _ file: String, sour
     for (row, (name, t)) in zip(rows, contents.tensors) where row.name == name {
         #expect(t.shape == row.shape, "\(name): shape \(t.shape) != \(row.shape)", sourceLocation: sourceLocation)
         #expect(t.dtype.rawValue == row.dtype, "\(name): dtype \(t.dtype) != \(row.dtype)", sourceLocation: sourceLocation)
-        let values: [Double] = t.dtype.isFloatingPoint ? t.toArray().map(Double.init) : t.toIntArray().map(Double.init)
-        let sum = values.reduce(0, +), absSum = values.reduce(0) { $0 + abs($1) }
+        let (sum, absSum) = float64Sums(t)
         // Summation order differs from NumPy's pairwise sum; allow rounding relative to Σ|x|.
         let tol = 1e-9 * max(row.absSum, 1)
         #expect(abs(sum - row.sum) <= tol && abs(absSum - row.absSum) <= tol,
                 "\(name): sums \(sum), \(absSum) != \(row.sum), \(row.absSum)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Σx and Σ|x| in Float64, in one pass over the raw elements (float32 or int64 here).
+private func float64Sums(_ t: Tensor) -> (Double, Double) {
+    t.withUnsafeBytes { raw in
+        var sum = 0.0, absSum = 0.0
+        switch t.dtype {
+        case .float32:
+            for x in raw.bindMemory(to: Float.self) { sum += Double(x); absSum += Double(abs(x)) }
+        case .int64:
+            for x in raw.bindMemory(to: Int64.self) { sum += Double(x); absSum += Double(x.magnitude) }
+        default:
+            for x in t.toArray() { sum += Double(x); absSum += Double(abs(x)) }
+        }
+        return (sum, absSum)
     }
 }
 

@@ -13,24 +13,25 @@ enum PickleGlobal: Equatable {
     /// `torch.Tensor` / `torch.nn.Parameter` as the type argument of `_rebuild_from_type_v2`.
     case tensorClass
     case device
-    /// `torch.FloatStorage` and friends (`nil` element type: `torch.UntypedStorage`, bytes).
+    /// `torch.FloatStorage` and friends; `torch.UntypedStorage` counts bytes as uint8.
     case storageType(TensorDecoding.Stored, name: String)
     /// `torch.float32` and friends.
     case dtype(TensorDecoding.Stored, name: String)
 
+    private static let storages: [String: TensorDecoding.Stored] = [
+        "FloatStorage": .native(.float32), "DoubleStorage": .float64, "HalfStorage": .native(.float16),
+        "BFloat16Storage": .native(.bfloat16), "LongStorage": .native(.int64), "IntStorage": .native(.int32),
+        "CharStorage": .native(.int8), "ByteStorage": .native(.uint8), "BoolStorage": .native(.bool),
+        "UntypedStorage": .native(.uint8),
+    ]
+    private static let dtypes: [String: TensorDecoding.Stored] = [
+        "float32": .native(.float32), "float": .native(.float32), "float64": .float64, "double": .float64,
+        "float16": .native(.float16), "half": .native(.float16), "bfloat16": .native(.bfloat16),
+        "int64": .native(.int64), "long": .native(.int64), "int32": .native(.int32), "int": .native(.int32),
+        "int8": .native(.int8), "uint8": .native(.uint8), "bool": .native(.bool),
+    ]
+
     init?(module: String, name: String) {
-        let storages: [String: TensorDecoding.Stored] = [
-            "FloatStorage": .native(.float32), "DoubleStorage": .float64, "HalfStorage": .native(.float16),
-            "BFloat16Storage": .native(.bfloat16), "LongStorage": .native(.int64), "IntStorage": .native(.int32),
-            "CharStorage": .native(.int8), "ByteStorage": .native(.uint8), "BoolStorage": .native(.bool),
-            "UntypedStorage": .native(.uint8),
-        ]
-        let dtypes: [String: TensorDecoding.Stored] = [
-            "float32": .native(.float32), "float": .native(.float32), "float64": .float64, "double": .float64,
-            "float16": .native(.float16), "half": .native(.float16), "bfloat16": .native(.bfloat16),
-            "int64": .native(.int64), "long": .native(.int64), "int32": .native(.int32), "int": .native(.int32),
-            "int8": .native(.int8), "uint8": .native(.uint8), "bool": .native(.bool),
-        ]
         switch (module, name) {
         case ("collections", "OrderedDict"): self = .orderedDict
         case ("builtins", "set"), ("__builtin__", "set"): self = .set
@@ -45,8 +46,8 @@ enum PickleGlobal: Equatable {
         case ("torch", "Tensor"), ("torch._tensor", "Tensor"), ("torch.nn.parameter", "Parameter"): self = .tensorClass
         case ("torch", "device"): self = .device
         case ("torch", _), ("torch.storage", _):
-            if let s = storages[name] { self = .storageType(s, name: "\(module).\(name)") }
-            else if module == "torch", let d = dtypes[name] { self = .dtype(d, name: "torch.\(name)") }
+            if let s = PickleGlobal.storages[name] { self = .storageType(s, name: "\(module).\(name)") }
+            else if module == "torch", let d = PickleGlobal.dtypes[name] { self = .dtype(d, name: "torch.\(name)") }
             else { return nil }
         default: return nil
         }

@@ -12,6 +12,8 @@ struct Unpickler {
     private var stack: [PickleValue] = []
     private var marks: [[PickleValue]] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Where the opcode being executed starts, for messages.
+    private var opcodeOffset = 0
     /// Owns the containers; keep it alive while using the values ``load()`` returns.
     let arena = PickleArena()
     private let what: String
@@ -39,53 +41,8 @@ struct Unpickler {
     mutating func load() throws -> PickleValue {
         while true {
             let at = reader.position
+            opcodeOffset = at
             let op = try reader.u8("\(what) opcode (pickle ends without STOP)")
-            func pop() throws -> PickleValue {
-                guard let v = stack.popLast() else { throw fail("stack underflow", at: at) }
-                return v
-            }
-            func top() throws -> PickleValue {
-                guard let v = stack.last else { throw fail("stack underflow", at: at) }
-                return v
-            }
-            func popMark() throws -> [PickleValue] {
-                guard let outer = marks.popLast() else { throw fail("no MARK on the stack", at: at) }
-                let items = stack
-                stack = outer
-                return items
-            }
-            func length(_ n: UInt64) throws -> Int {
-                guard n <= UInt64(reader.remaining) else {
-                    throw fail("length \(n) runs past the end of the pickle", at: at)
-                }
-                return Int(n)
-            }
-            func text(_ n: Int) throws -> String {
-                let b = try reader.take(n, "\(what) string")
-                guard let s = String(validating: b, as: UTF8.self) else { throw fail("string is not valid UTF-8", at: at) }
-                return s
-            }
-            func line() throws -> String {
-                var bytes: [UInt8] = []
-                while true {
-                    let c = try reader.u8("\(what) text argument")
-                    if c == 0x0A { break }
-                    bytes.append(c)
-                }
-                if bytes.last == 0x0D { bytes.removeLast() }
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            func memoGet(_ i: Int) throws -> PickleValue {
-                guard let v = memo[i] else { throw fail("memo entry \(i) is not defined", at: at) }
-                return v
-            }
-            func global(_ module: String, _ name: String) throws -> PickleValue {
-                guard let g = PickleGlobal(module: module, name: name) else {
-                    throw fail("refusing global \(module).\(name) (only PyTorch tensor and container types are allowed)", at: at)
-                }
-                return .global(g)
-            }
-
             switch op {
             case 0x80:  // PROTO
                 let v = try reader.u8("\(what) protocol")
@@ -230,6 +187,64 @@ struct Unpickler {
                 throw fail("unknown or unsupported opcode 0x\(String(op, radix: 16, uppercase: true))", at: at)
             }
         }
+    }
+
+    // MARK: Stack, memo and argument helpers
+
+    private mutating func pop() throws -> PickleValue {
+        guard let v = stack.popLast() else { throw fail("stack underflow", at: opcodeOffset) }
+        return v
+    }
+
+    private func top() throws -> PickleValue {
+        guard let v = stack.last else { throw fail("stack underflow", at: opcodeOffset) }
+        return v
+    }
+
+    /// The items pushed since the last MARK (which is removed).
+    private mutating func popMark() throws -> [PickleValue] {
+        guard let outer = marks.popLast() else { throw fail("no MARK on the stack", at: opcodeOffset) }
+        let items = stack
+        stack = outer
+        return items
+    }
+
+    /// A length argument, checked against the bytes left.
+    private func length(_ n: UInt64) throws -> Int {
+        guard n <= UInt64(reader.remaining) else {
+            throw fail("length \(n) runs past the end of the pickle", at: opcodeOffset)
+        }
+        return Int(n)
+    }
+
+    private mutating func text(_ n: Int) throws -> String {
+        let b = try reader.take(n, "\(what) string")
+        guard let s = String(validating: b, as: UTF8.self) else { throw fail("string is not valid UTF-8", at: opcodeOffset) }
+        return s
+    }
+
+    /// A newline-terminated argument of the text opcodes.
+    private mutating func line() throws -> String {
+        var bytes: [UInt8] = []
+        while true {
+            let c = try reader.u8("\(what) text argument")
+            if c == 0x0A { break }
+            bytes.append(c)
+        }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func memoGet(_ i: Int) throws -> PickleValue {
+        guard let v = memo[i] else { throw fail("memo entry \(i) is not defined", at: opcodeOffset) }
+        return v
+    }
+
+    private func global(_ module: String, _ name: String) throws -> PickleValue {
+        guard let g = PickleGlobal(module: module, name: name) else {
+            throw fail("refusing global \(module).\(name) (only PyTorch tensor and container types are allowed)", at: opcodeOffset)
+        }
+        return .global(g)
     }
 
     /// A little-endian two's-complement integer as `Int` when it fits, else as `bigInt`.
