@@ -17,7 +17,7 @@ import OmniTensor
         ("forbidden builtin", legacyCheckpoint([w([7], [1])], storages: [("k", 7, seven)], extraGlobal: ("builtins", "eval")),
          ["refusing global builtins.eval"]),
         ("unsupported storage type", legacyCheckpoint([w([7], [1], type: "ShortStorage")], storages: [("k", 7, seven)]),
-         ["refusing global torch.ShortStorage"]),
+         ["refusing global torch.ShortStorage", "element type are not supported"]),
         ("count differs from pickle", legacyCheckpoint([w([5], [1])], storages: [("k", 5, seven)]),
          ["storage \"k\" holds 5 elements, the pickle says 7"]),
         ("truncated storage", legacyCheckpoint([w([7], [1])], storages: [("k", 7, Array(seven[..<20]))]),
@@ -120,6 +120,30 @@ import OmniTensor
 
         let npz = fixture("npz_stored.npz")
         expectWeightsError(npz, ["no single <name>/data.pkl member"]) { _ = try TorchCheckpoint.read(contentsOf: npz) }
+    }
+
+    @Test func untypedStorageWithRebuildV3UsesTheGivenDType() throws {
+        // _rebuild_tensor_v3(UntypedStorage, offset, size, stride, requires_grad, hooks, dtype):
+        // offsets and strides count float32 elements over a byte storage.
+        var p = PickleBuilder()
+        p.emptyOrderedDict()
+        p.string("w")
+        p.global("torch._utils", "_rebuild_tensor_v3")
+        p.mark()
+        p.mark(); p.string("storage"); p.global("torch", "UntypedStorage"); p.string("0"); p.string("cpu"); p.int(28); p.tuple()
+        p.op("Q")
+        p.int(1); p.ints([3]); p.ints([2]); p.raw([0x89]); p.emptyOrderedDict(); p.global("torch", "float32")
+        p.tuple()
+        p.reduce()
+        p.op("s")
+        p.stop()
+        let dir = makeTemporaryDirectory()
+        defer { cleanUp(dir) }
+        let path = dir + "/v3.pth"
+        try Self.zipCheckpoint(at: path, pickle: p.bytes, members: [("archive/data/0", Self.seven)])
+        let t = try TorchCheckpoint.read(contentsOf: path)["w"]!
+        #expect(t.dtype == .float32)
+        #expect(t.toArray() == [1, 3, 5])
     }
 
     @Test func bigEndianZipCheckpointsAreSwapped() throws {

@@ -4,7 +4,7 @@ import Testing
 import OmniTensor
 
 @Suite struct TorchCheckpointTests {
-    @Test(arguments: ["torch_zip.pth", "torch_legacy.pth", "torch_zip_deflated.pth"])
+    @Test(arguments: ["torch_zip.pth", "torch_legacy.pth", "torch_zip_deflated.pth", "torch_zip_protocol4.pth"])
     func readsStateDictsSavedByPyTorch(name: String) throws {
         // Covers every dtype, a transposed, an offset, a strided and an expanded (stride-0)
         // tensor, two tensors sharing one storage, an empty tensor, a Parameter and float64.

@@ -31,6 +31,12 @@ enum PickleGlobal: Equatable {
         "int8": .native(.int8), "uint8": .native(.uint8), "bool": .native(.bool),
     ]
 
+    /// PyTorch dtypes that exist but have no Omni dtype, named in the refusal message.
+    static let unsupportedDTypes: Set<String> = [
+        "int16", "short", "uint16", "uint32", "uint64", "complex32", "complex64", "complex128", "cfloat", "cdouble",
+        "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "quint8", "qint8", "qint32", "quint4x2",
+    ]
+
     init?(module: String, name: String) {
         switch (module, name) {
         case ("collections", "OrderedDict"): self = .orderedDict

@@ -242,6 +242,9 @@ struct Unpickler {
 
     private func global(_ module: String, _ name: String) throws -> PickleValue {
         guard let g = PickleGlobal(module: module, name: name) else {
+            if module == "torch" || module == "torch.storage", name.hasSuffix("Storage") || PickleGlobal.unsupportedDTypes.contains(name) {
+                throw fail("refusing global \(module).\(name): tensors of this element type are not supported (supported: float32, float64 → float32, float16, bfloat16, int64, int32, int8, uint8, bool)", at: opcodeOffset)
+            }
             throw fail("refusing global \(module).\(name) (only PyTorch tensor and container types are allowed)", at: opcodeOffset)
         }
         return .global(g)

@@ -158,6 +158,11 @@ for name in ["torch_zip.pth", "torch_legacy.pth"]:
     loaded = torch.load(out(name), weights_only=True)
     assert list(loaded.keys()) == list(state.keys())
     expected[name] = [describe_torch(k, v) for k, v in state.items()]
+# Protocol 4 pickles use FRAME, SHORT_BINUNICODE, MEMOIZE and STACK_GLOBAL instead.
+torch.save(state, out("torch_zip_protocol4.pth"), pickle_protocol=4)
+with zipfile.ZipFile(out("torch_zip_protocol4.pth")) as z:
+    assert z.read("torch_zip_protocol4/data.pkl")[:2] == b"\x80\x04"
+expected["torch_zip_protocol4.pth"] = expected["torch_zip.pth"]
 with open(out("torch_legacy.pth"), "rb") as f:
     assert f.read(2) == b"\x80\x02" and not zipfile.is_zipfile(out("torch_legacy.pth"))
 
