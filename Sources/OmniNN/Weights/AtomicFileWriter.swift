@@ -26,10 +26,9 @@ final class AtomicFileWriter {
         }
         self.fd = fd
         tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        // mkstemp creates 0600; a weights file should be readable like any other file.
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o666 & ~mask)
+        // mkstemp creates 0600; a weights file should be readable like any other file. (Reading
+        // the umask would mean changing it, which races with other threads, so use 0644.)
+        fchmod(fd, 0o644)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {

@@ -11,6 +11,7 @@ import OmniTensor
 /// let layer = try NPZ.read(contentsOf: "layer.npz")
 /// ```
 public enum NPZ {
+    /// Reads every `.npy` member, in archive order (float64 members are converted, with a note).
     public static func read(contentsOf path: String) throws -> TensorFileContents {
         try read(ZipArchive(MappedFile(path: path)))
     }

@@ -20,6 +20,8 @@ struct ZipArchive {
 
     let file: MappedFile
     let entries: [Entry]
+    /// Entry index by name (the first entry wins when a name repeats).
+    private let index: [String: Int]
     /// Where the central directory starts; member data must lie before it.
     private let directoryOffset: Int
 
@@ -132,9 +134,10 @@ struct ZipArchive {
                                  uncompressedSize: Int(usize), localHeaderOffset: Int(localOffset)))
         }
         self.entries = entries
+        index = Dictionary(entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+    func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
 
     /// The member's uncompressed bytes and the object that owns them (the mapping for stored
     /// members, a fresh buffer for deflated ones). The bytes are valid only while `owner` is
