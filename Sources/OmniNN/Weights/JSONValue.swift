@@ -52,7 +52,7 @@ indirect enum JSONValue: Equatable {
 
     /// Parses `bytes` as one JSON document; errors say what is wrong and at which byte.
     static func parse(_ bytes: UnsafeRawBufferPointer, file: String, what: String) throws -> JSONValue {
-        var parser = JSONParser(bytes: bytes, file: file, what: what)
+        var parser = Parser(bytes: bytes, file: file, what: what)
         return try parser.document()
     }
 
@@ -110,179 +110,181 @@ indirect enum JSONValue: Equatable {
     }
 }
 
-/// The byte-level parser behind ``JSONValue/parse(_:file:what:)``.
-private struct JSONParser {
-    let bytes: UnsafeRawBufferPointer
-    let file: String
-    let what: String
-    var i = 0
+extension JSONValue {
+    /// The byte-level parser behind ``JSONValue/parse(_:file:what:)``.
+    fileprivate struct Parser {
+        let bytes: UnsafeRawBufferPointer
+        let file: String
+        let what: String
+        var i = 0
 
-    init(bytes: UnsafeRawBufferPointer, file: String, what: String) {
-        self.bytes = bytes
-        self.file = file
-        self.what = what
-    }
+        init(bytes: UnsafeRawBufferPointer, file: String, what: String) {
+            self.bytes = bytes
+            self.file = file
+            self.what = what
+        }
 
-    func fail(_ message: String) -> WeightsError {
-        WeightsError(file: file, "\(what): invalid JSON at byte \(i): \(message)")
-    }
+        func fail(_ message: String) -> WeightsError {
+            WeightsError(file: file, "\(what): invalid JSON at byte \(i): \(message)")
+        }
 
-    mutating func document() throws -> JSONValue {
-        let v = try value(depth: 0)
-        skipSpace()
-        if i < bytes.count { throw fail("unexpected content after the value") }
-        return v
-    }
-
-    mutating func skipSpace() {
-        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
-    }
-
-    mutating func value(depth: Int) throws -> JSONValue {
-        guard depth < JSONValue.maxDepth else { throw fail("nesting deeper than \(JSONValue.maxDepth)") }
-        skipSpace()
-        guard i < bytes.count else { throw fail("unexpected end of input") }
-        switch bytes[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            var members: [(key: String, value: JSONValue)] = []
+        mutating func document() throws -> JSONValue {
+            let v = try value(depth: 0)
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
-            while true {
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-                let key = try string()
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
-                i += 1
-                members.append((key, try value(depth: depth + 1)))
-                skipSpace()
-                guard i < bytes.count else { throw fail("unterminated object") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
-                throw fail("expected ',' or '}' in object")
-            }
-        case UInt8(ascii: "["):
-            i += 1
-            var items: [JSONValue] = []
+            if i < bytes.count { throw fail("unexpected content after the value") }
+            return v
+        }
+
+        mutating func skipSpace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        }
+
+        mutating func value(depth: Int) throws -> JSONValue {
+            guard depth < JSONValue.maxDepth else { throw fail("nesting deeper than \(JSONValue.maxDepth)") }
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-            while true {
-                items.append(try value(depth: depth + 1))
-                skipSpace()
-                guard i < bytes.count else { throw fail("unterminated array") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-                throw fail("expected ',' or ']' in array")
-            }
-        case UInt8(ascii: "\""):
-            return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return .number(try number())
-        default:
-            throw fail("unexpected character 0x\(String(bytes[i], radix: 16))")
-        }
-    }
-
-    mutating func literal(_ word: String) throws {
-        for c in word.utf8 {
-            guard i < bytes.count, bytes[i] == c else { throw fail("expected \(word)") }
-            i += 1
-        }
-    }
-
-    mutating func number() throws -> String {
-        let start = i
-        func digits(_ p: inout JSONParser) -> Int {
-            let s = p.i
-            while p.i < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.i]) { p.i += 1 }
-            return p.i - s
-        }
-        if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count else { throw fail("incomplete number") }
-        if bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else if digits(&self) == 0 {
-            throw fail("malformed number")
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            i += 1
-            guard digits(&self) > 0 else { throw fail("malformed fraction") }
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits(&self) > 0 else { throw fail("malformed exponent") }
-        }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= bytes.count else { throw fail("incomplete \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[i]
-            let d: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw fail("bad hex digit in \\u escape")
-            }
-            v = v * 16 + d
-            i += 1
-        }
-        return v
-    }
-
-    mutating func string() throws -> String {
-        i += 1  // opening quote
-        var raw: [UInt8] = []
-        while true {
-            guard i < bytes.count else { throw fail("unterminated string") }
-            let c = bytes[i]
-            if c == UInt8(ascii: "\"") { i += 1; break }
-            if c < 0x20 { throw fail("control character in string") }
-            if c != UInt8(ascii: "\\") {
-                raw.append(c)
+            guard i < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[i] {
+            case UInt8(ascii: "{"):
                 i += 1
-                continue
+                var members: [(key: String, value: JSONValue)] = []
+                skipSpace()
+                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                while true {
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let key = try string()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
+                    i += 1
+                    members.append((key, try value(depth: depth + 1)))
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unterminated object") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                    throw fail("expected ',' or '}' in object")
+                }
+            case UInt8(ascii: "["):
+                i += 1
+                var items: [JSONValue] = []
+                skipSpace()
+                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                while true {
+                    items.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unterminated array") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                    throw fail("expected ',' or ']' in array")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return .number(try number())
+            default:
+                throw fail("unexpected character 0x\(String(bytes[i], radix: 16))")
             }
-            i += 1
-            guard i < bytes.count else { throw fail("unterminated escape") }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""): raw.append(0x22)
-            case UInt8(ascii: "\\"): raw.append(0x5C)
-            case UInt8(ascii: "/"): raw.append(0x2F)
-            case UInt8(ascii: "b"): raw.append(0x08)
-            case UInt8(ascii: "f"): raw.append(0x0C)
-            case UInt8(ascii: "n"): raw.append(0x0A)
-            case UInt8(ascii: "r"): raw.append(0x0D)
-            case UInt8(ascii: "t"): raw.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+        }
+
+        mutating func literal(_ word: String) throws {
+            for c in word.utf8 {
+                guard i < bytes.count, bytes[i] == c else { throw fail("expected \(word)") }
+                i += 1
+            }
+        }
+
+        mutating func number() throws -> String {
+            let start = i
+            func digits(_ p: inout Parser) -> Int {
+                let s = p.i
+                while p.i < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.i]) { p.i += 1 }
+                return p.i - s
+            }
+            if bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < bytes.count else { throw fail("incomplete number") }
+            if bytes[i] == UInt8(ascii: "0") {
+                i += 1
+            } else if digits(&self) == 0 {
+                throw fail("malformed number")
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+                i += 1
+                guard digits(&self) > 0 else { throw fail("malformed fraction") }
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+                i += 1
+                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+                guard digits(&self) > 0 else { throw fail("malformed exponent") }
+            }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard i + 4 <= bytes.count else { throw fail("incomplete \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[i]
+                let d: UInt32
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+                default: throw fail("bad hex digit in \\u escape")
+                }
+                v = v * 16 + d
+                i += 1
+            }
+            return v
+        }
+
+        mutating func string() throws -> String {
+            i += 1  // opening quote
+            var raw: [UInt8] = []
+            while true {
+                guard i < bytes.count else { throw fail("unterminated string") }
+                let c = bytes[i]
+                if c == UInt8(ascii: "\"") { i += 1; break }
+                if c < 0x20 { throw fail("control character in string") }
+                if c != UInt8(ascii: "\\") {
+                    raw.append(c)
+                    i += 1
+                    continue
+                }
+                i += 1
+                guard i < bytes.count else { throw fail("unterminated escape") }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""): raw.append(0x22)
+                case UInt8(ascii: "\\"): raw.append(0x5C)
+                case UInt8(ascii: "/"): raw.append(0x2F)
+                case UInt8(ascii: "b"): raw.append(0x08)
+                case UInt8(ascii: "f"): raw.append(0x0C)
+                case UInt8(ascii: "n"): raw.append(0x0A)
+                case UInt8(ascii: "r"): raw.append(0x0D)
+                case UInt8(ascii: "t"): raw.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate")
+                        }
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
                         throw fail("unpaired surrogate")
                     }
-                    i += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("unpaired surrogate")
+                    raw.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+                default:
+                    throw fail("unknown escape \\\(Character(Unicode.Scalar(e)))")
                 }
-                raw.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
-            default:
-                throw fail("unknown escape \\\(Character(Unicode.Scalar(e)))")
             }
+            guard let s = String(validating: raw, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+            return s
         }
-        guard let s = String(validating: raw, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
-        return s
     }
 }
