@@ -1,0 +1,132 @@
+/// What two adjacent parts of a piece merge into, if anything.
+protocol PairRanking {
+    /// The rank of merging parts `left` and `right` (their ids), whose bytes together are `bytes`,
+    /// and the id of the merged part; nil when the pair does not merge.
+    func merge(_ left: Int, _ right: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> (rank: Int, id: Int)?
+}
+
+/// Byte-pair merging: repeatedly merge the adjacent pair of lowest rank, the leftmost on ties.
+///
+/// This is tiktoken's algorithm (ranks are those of the merged bytes) and Hugging Face's BPE word
+/// merge (ranks are those of the merge rule); `PairRanking` supplies either. Short pieces use a
+/// linear scan like tiktoken's; long ones (runs of spaces, long words without breaks) a heap with
+/// the same order — (rank, position) — so the result is identical and the cost O(n log n).
+enum BytePairMerge {
+    /// Parts longer than this use the heap.
+    static let linearLimit = 48
+
+    /// Merges the parts of `piece` given by `starts` (part `i` is `piece[starts[i] ..< starts[i + 1]]`,
+    /// `starts.count == ids.count + 1`) and `ids`, leaving the merged parts in both.
+    static func merge<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, starts: inout [Int], ids: inout [Int],
+                                      _ ranking: R) {
+        if ids.count < 2 { return }
+        if ids.count <= linearLimit {
+            linear(piece, &starts, &ids, ranking)
+        } else {
+            heap(piece, &starts, &ids, ranking)
+        }
+    }
+
+    static func linear<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ starts: inout [Int],
+                                               _ ids: inout [Int], _ ranking: R) {
+        // pairs[i]: merging part i with part i + 1.
+        var ranks = [Int](repeating: .max, count: ids.count)
+        var merged = [Int](repeating: 0, count: ids.count)
+        @inline(__always) func rate(_ i: Int) {
+            if i + 1 < ids.count,
+               let m = ranking.merge(ids[i], ids[i + 1], UnsafeBufferPointer(rebasing: piece[starts[i] ..< starts[i + 2]])) {
+                ranks[i] = m.rank; merged[i] = m.id
+            } else {
+                ranks[i] = .max
+            }
+        }
+        for i in 0 ..< ids.count - 1 { rate(i) }
+        while true {
+            var best = -1, bestRank = Int.max
+            for i in 0 ..< ids.count - 1 where ranks[i] < bestRank { best = i; bestRank = ranks[i] }
+            if best < 0 { break }
+            ids[best] = merged[best]
+            ids.remove(at: best + 1)
+            starts.remove(at: best + 1)
+            ranks.remove(at: best + 1)
+            merged.remove(at: best + 1)
+            rate(best)
+            if best > 0 { rate(best - 1) }
+        }
+    }
+
+    private struct Candidate {
+        var rank: Int
+        var part: Int  // original index of the left part: orders candidates left to right
+        var version: Int
+    }
+
+    static func heap<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ starts: inout [Int],
+                                             _ ids: inout [Int], _ ranking: R) {
+        let n = ids.count
+        var next = Array(1 ... n)  // n means none
+        var previous = Array(-1 ..< n - 1)
+        var alive = [Bool](repeating: true, count: n)
+        var merged = [Int](repeating: 0, count: n)
+        var version = [Int](repeating: 0, count: n)
+        var queue: [Candidate] = []
+        queue.reserveCapacity(2 * n)
+
+        func before(_ a: Candidate, _ b: Candidate) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.part < b.part) }
+        func push(_ c: Candidate) {
+            queue.append(c)
+            var i = queue.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if !before(queue[i], queue[parent]) { break }
+                queue.swapAt(i, parent); i = parent
+            }
+        }
+        func pop() -> Candidate {
+            let top = queue[0]
+            let last = queue.removeLast()
+            if !queue.isEmpty {
+                queue[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < queue.count && before(queue[l], queue[m]) { m = l }
+                    if r < queue.count && before(queue[r], queue[m]) { m = r }
+                    if m == i { break }
+                    queue.swapAt(i, m); i = m
+                }
+            }
+            return top
+        }
+        func rate(_ i: Int) {
+            version[i] += 1
+            let j = next[i]
+            guard j < n else { return }
+            let end = next[j] < n ? starts[next[j]] : starts[n]
+            if let m = ranking.merge(ids[i], ids[j], UnsafeBufferPointer(rebasing: piece[starts[i] ..< end])) {
+                merged[i] = m.id
+                push(Candidate(rank: m.rank, part: i, version: version[i]))
+            }
+        }
+        for i in 0 ..< n - 1 { rate(i) }
+        while !queue.isEmpty {
+            let c = pop()
+            let i = c.part
+            guard alive[i], c.version == version[i] else { continue }
+            let j = next[i]
+            ids[i] = merged[i]
+            alive[j] = false
+            version[j] += 1
+            next[i] = next[j]
+            if next[j] < n { previous[next[j]] = i }
+            rate(i)
+            if previous[i] >= 0 { rate(previous[i]) }
+        }
+        var keptStarts: [Int] = [], keptIDs: [Int] = []
+        for i in 0 ..< n where alive[i] { keptStarts.append(starts[i]); keptIDs.append(ids[i]) }
+        keptStarts.append(starts[n])
+        starts = keptStarts
+        ids = keptIDs
+    }
+}
