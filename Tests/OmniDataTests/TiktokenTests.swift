@@ -3,11 +3,12 @@ import Testing
 @testable import OmniData
 
 @Suite struct TiktokenTests {
-    /// Ids from tiktoken 0.14 (`encode(t, disallowed_special=())`), shared fixture and the extra set.
+    /// Ids from tiktoken 0.14 (`encode(t, disallowed_special=())`): the shared fixture, tricky texts
+    /// and seeded random strings over an alphabet of the split patterns' corner cases.
     @Test(arguments: ["gpt2", "cl100k_base"])
     func idsMatchTiktoken(_ name: String) throws {
         let tokenizer = try name == "gpt2" ? Assets.gpt2.get() : Assets.cl100k.get()
-        for fixture in ["tiktoken_reference.json", "tiktoken_extra.json"] {
+        for fixture in ["tiktoken_reference.json", "tiktoken_extra.json", "tiktoken_fuzz.json"] {
             let reference = try Fixtures.json(fixture)
             let texts = try #require(reference["texts"] as? [String])
             let expected = try #require(reference[name] as? [[Int]])
@@ -103,6 +104,8 @@ import Testing
         // Contractions are case-sensitive in GPT-2's pattern.
         #expect(SplitPattern.gpt2.split("'S 'sx") == ["'", "S", " '", "sx"])
         #expect(SplitPattern.gpt2.split("it's I'LL") == ["it", "'s", " I", "'", "LL"])
+        #expect(SplitPattern.gpt2.split("'rx'vx'l'r") == ["'", "rx", "'", "vx", "'", "l", "'", "r"])
+        #expect(SplitPattern.gpt2.split("we're they've we'll") == ["we", "'re", " they", "'ve", " we", "'ll"])
         #expect(SplitPattern.gpt2.split("日本語 テキスト") == ["日本語", " テキスト"])
         #expect(SplitPattern.gpt2.split("") == [])
     }
@@ -116,6 +119,7 @@ import Testing
         #expect(SplitPattern.cl100k.split("x  \n  \n y") == ["x", "  \n  \n", " y"])
         #expect(SplitPattern.cl100k.split("x   ") == ["x", "   "])
         #expect(SplitPattern.cl100k.split("'\u{17f}") == ["'\u{17f}"])
+        #expect(SplitPattern.cl100k.split("'rx'Ve'l'r") == ["'rx", "'Ve", "'l", "'r"])
     }
 
     @Test func patternsAreRecognisedByTheirRegex() {

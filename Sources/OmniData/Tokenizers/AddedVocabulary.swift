@@ -7,17 +7,34 @@ struct AddedVocabulary: Sendable {
         case token(Int)
     }
 
+    /// What matching needs of a token, without its strings (copying those in the scan loop costs).
+    private struct Pattern {
+        var scalars: [Unicode.Scalar]
+        var id: Int
+        var leftStrip: Bool
+        var rightStrip: Bool
+        var singleWord: Bool
+    }
+
+    /// Patterns longest first, and the scalars they can start with.
+    private struct PatternSet {
+        var patterns: [Pattern] = []
+        var firstScalars: Set<Unicode.Scalar> = []
+    }
+
     let tokens: [AddedToken]
-    private let raw: [(scalars: [Unicode.Scalar], token: AddedToken)]
-    private let normalized: [(scalars: [Unicode.Scalar], token: AddedToken)]
+    private let raw: PatternSet
+    private let normalized: PatternSet
 
     /// `normalize` turns a normalized token's content into the form it has in normalized text.
     init(_ tokens: [AddedToken], normalize: ([Unicode.Scalar]) -> [Unicode.Scalar]) {
         self.tokens = tokens
-        func entries(_ list: [AddedToken], _ form: ([Unicode.Scalar]) -> [Unicode.Scalar])
-            -> [(scalars: [Unicode.Scalar], token: AddedToken)] {
-            list.map { (form(Array($0.content.unicodeScalars)), $0) }.filter { !$0.scalars.isEmpty }
-                .sorted { $0.scalars.count > $1.scalars.count }
+        func entries(_ list: [AddedToken], _ form: ([Unicode.Scalar]) -> [Unicode.Scalar]) -> PatternSet {
+            let patterns = list.map {
+                Pattern(scalars: form(Array($0.content.unicodeScalars)), id: $0.id, leftStrip: $0.leftStrip,
+                        rightStrip: $0.rightStrip, singleWord: $0.singleWord)
+            }.filter { !$0.scalars.isEmpty }.sorted { $0.scalars.count > $1.scalars.count }
+            return PatternSet(patterns: patterns, firstScalars: Set(patterns.map { $0.scalars[0] }))
         }
         raw = entries(tokens.filter { !$0.normalized }, { $0 })
         normalized = entries(tokens.filter { $0.normalized }, normalize)
@@ -27,12 +44,17 @@ struct AddedVocabulary: Sendable {
 
     /// `text` cut at the tokens that match the raw input (`normalizedText` false) or normalized text.
     func split(_ text: [Unicode.Scalar], normalizedText: Bool) -> [Segment] {
-        let candidates = normalizedText ? normalized : raw
-        if candidates.isEmpty { return text.isEmpty ? [] : [.text(text)] }
+        let set = normalizedText ? normalized : raw
+        if set.patterns.isEmpty { return text.isEmpty ? [] : [.text(text)] }
         var segments: [Segment] = []
         var textStart = 0, i = 0
         search: while i < text.count {
-            for (scalars, token) in candidates where text[i] == scalars[0] && i + scalars.count <= text.count {
+            guard set.firstScalars.contains(text[i]) else {
+                i += 1
+                continue
+            }
+            for token in set.patterns where text[i] == token.scalars[0] && i + token.scalars.count <= text.count {
+                let scalars = token.scalars
                 var matches = true
                 for k in 1 ..< scalars.count where text[i + k] != scalars[k] { matches = false; break }
                 guard matches else { continue }

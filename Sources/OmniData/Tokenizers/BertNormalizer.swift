@@ -68,11 +68,13 @@ public struct BertNormalizer: Sendable, Equatable {
 
     /// Tab, newline and carriage return count as whitespace here, not as control characters.
     static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
-        s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
+        if s.isASCII { return s == " " || (s.value >= 9 && s.value <= 13) }
+        return s.properties.isWhitespace
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
+        if s.isASCII { return s.value < 0x20 || s.value == 0x7F }
         switch s.properties.generalCategory {
         case .control, .format, .privateUse: return true
         default: return false

@@ -19,7 +19,7 @@ public struct BertPreTokenizer: Sendable, Equatable {
         var words: [ArraySlice<Unicode.Scalar>] = []
         var start = 0
         for (i, s) in scalars.enumerated() {
-            if s.properties.isWhitespace {
+            if s.isASCII ? (s == " " || (s.value >= 9 && s.value <= 13)) : s.properties.isWhitespace {
                 if start < i { words.append(scalars[start ..< i]) }
                 start = i + 1
             } else if Self.isPunctuation(s) {

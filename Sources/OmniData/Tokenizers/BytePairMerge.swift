@@ -59,59 +59,74 @@ enum BytePairMerge {
         var rank: Int
         var part: Int  // original index of the left part: orders candidates left to right
         var version: Int
+
+        @inline(__always)
+        func before(_ other: Candidate) -> Bool { rank < other.rank || (rank == other.rank && part < other.part) }
+    }
+
+    /// A binary min-heap of candidates; a plain struct so that its storage is not boxed.
+    private struct CandidateHeap {
+        var items: [Candidate] = []
+
+        var isEmpty: Bool { items.isEmpty }
+
+        mutating func push(_ c: Candidate) {
+            items.append(c)
+            var i = items.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if !items[i].before(items[parent]) { break }
+                items.swapAt(i, parent)
+                i = parent
+            }
+        }
+
+        mutating func pop() -> Candidate {
+            let top = items[0]
+            let last = items.removeLast()
+            if !items.isEmpty {
+                items[0] = last
+                var i = 0
+                let n = items.count
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < n && items[l].before(items[m]) { m = l }
+                    if r < n && items[r].before(items[m]) { m = r }
+                    if m == i { break }
+                    items.swapAt(i, m)
+                    i = m
+                }
+            }
+            return top
+        }
     }
 
     static func heap<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ starts: inout [Int],
-                                             _ ids: inout [Int], _ ranking: R) {
+                                     _ ids: inout [Int], _ ranking: R) {
         let n = ids.count
         var next = Array(1 ... n)  // n means none
         var previous = Array(-1 ..< n - 1)
         var alive = [Bool](repeating: true, count: n)
         var merged = [Int](repeating: 0, count: n)
         var version = [Int](repeating: 0, count: n)
-        var queue: [Candidate] = []
-        queue.reserveCapacity(2 * n)
+        var queue = CandidateHeap()
+        queue.items.reserveCapacity(3 * n)
 
-        func before(_ a: Candidate, _ b: Candidate) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.part < b.part) }
-        func push(_ c: Candidate) {
-            queue.append(c)
-            var i = queue.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                if !before(queue[i], queue[parent]) { break }
-                queue.swapAt(i, parent); i = parent
-            }
-        }
-        func pop() -> Candidate {
-            let top = queue[0]
-            let last = queue.removeLast()
-            if !queue.isEmpty {
-                queue[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < queue.count && before(queue[l], queue[m]) { m = l }
-                    if r < queue.count && before(queue[r], queue[m]) { m = r }
-                    if m == i { break }
-                    queue.swapAt(i, m); i = m
-                }
-            }
-            return top
-        }
-        func rate(_ i: Int) {
+        @inline(__always)
+        func rate(_ i: Int, _ queue: inout CandidateHeap) {
             version[i] += 1
             let j = next[i]
             guard j < n else { return }
             let end = next[j] < n ? starts[next[j]] : starts[n]
             if let m = ranking.merge(ids[i], ids[j], UnsafeBufferPointer(rebasing: piece[starts[i] ..< end])) {
                 merged[i] = m.id
-                push(Candidate(rank: m.rank, part: i, version: version[i]))
+                queue.push(Candidate(rank: m.rank, part: i, version: version[i]))
             }
         }
-        for i in 0 ..< n - 1 { rate(i) }
+        for i in 0 ..< n - 1 { rate(i, &queue) }
         while !queue.isEmpty {
-            let c = pop()
+            let c = queue.pop()
             let i = c.part
             guard alive[i], c.version == version[i] else { continue }
             let j = next[i]
@@ -120,8 +135,8 @@ enum BytePairMerge {
             version[j] += 1
             next[i] = next[j]
             if next[j] < n { previous[next[j]] = i }
-            rate(i)
-            if previous[i] >= 0 { rate(previous[i]) }
+            rate(i, &queue)
+            if previous[i] >= 0 { rate(previous[i], &queue) }
         }
         var keptStarts: [Int] = [], keptIDs: [Int] = []
         for i in 0 ..< n where alive[i] { keptStarts.append(starts[i]); keptIDs.append(ids[i]) }

@@ -75,7 +75,9 @@ private let space: UInt8 = 4
 private let newline: UInt8 = 8
 private let apostrophe: UInt32 = 0x27
 
-private let asciiClasses: [UInt8] = (0 ..< 128).map { classify(UInt32($0)) }
+/// Classes of the Basic Multilingual Plane, computed once: the Unicode property lookups are the
+/// slowest part of splitting otherwise.
+private let bmpClasses: [UInt8] = (0 ..< 0x10000).map { classify(UInt32($0)) }
 
 private func classify(_ value: UInt32) -> UInt8 {
     guard let scalar = Unicode.Scalar(value) else { return 0 }
@@ -122,7 +124,7 @@ private struct ScalarText {
                 length = 4
             }
             scalars.append(value)
-            classes.append(value < 128 ? asciiClasses[Int(value)] : classify(value))
+            classes.append(value < 0x10000 ? bmpClasses[Int(value)] : classify(value))
             offsets.append(k)
             k += length
         }
@@ -164,8 +166,8 @@ private func gpt2PieceEnd(_ s: UnsafeBufferPointer<UInt32>, _ c: UnsafeBufferPoi
     if s[i] == apostrophe && i + 1 < n {
         switch s[i + 1] {
         case 0x73, 0x74, 0x6D, 0x64: return i + 2  // s t m d
-        case 0x72, 0x76 where i + 2 < n && s[i + 2] == 0x65: return i + 3  // re ve
-        case 0x6C where i + 2 < n && s[i + 2] == 0x6C: return i + 3  // ll
+        case 0x72, 0x76: if i + 2 < n && s[i + 2] == 0x65 { return i + 3 }  // re ve
+        case 0x6C: if i + 2 < n && s[i + 2] == 0x6C { return i + 3 }  // ll
         default: break
         }
     }

@@ -66,6 +66,22 @@ dump("tiktoken_extra.json", {
     "cl100k_all_special": cl.encode(special_text, allowed_special="all"),
 })
 
+# Random strings over an alphabet chosen to stress the split patterns' corners (contractions in
+# both cases, long s, every kind of space and newline, digits of several scripts, marks, emoji).
+import random
+rng = random.Random(20261129)
+alphabet = list("aAbsStTdDmMlLvVeErR'\"’ ,.!?-_()[]{}<>|/\\$%^&*+=~`@#;:0123456789") + [
+    " ", " ", "  ", "\t", "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u2009", "\u2028", "\u0085", "\u000b",
+    "\u017f", "\u212a", "é", "e\u0301", "\u0308", "ß", "日", "本", "한", "ア", "ー", "中", "٣", "¾", "Ⅻ", "²",
+    "👋", "🏽", "\u200d", "🇫", "\ufe0f", "©", "→", "∑", "\u00ad", "\u200b", "Ω", "я", "ـ", "\U00010400"]
+fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(400)]
+dump("tiktoken_fuzz.json", {
+    "made_by": "tiktoken 0.14.0, encode(t, disallowed_special=()) on seeded random strings",
+    "texts": fuzz,
+    "gpt2": [gpt2.encode(t, disallowed_special=()) for t in fuzz],
+    "cl100k_base": [cl.encode(t, disallowed_special=()) for t in fuzz],
+})
+
 # WordPiece: all-MiniLM-L6-v2's tokenizer.json.
 wp = Tokenizer.from_file(os.path.join(assets, "minilm/tokenizer.json"))
 wp.no_padding(); wp.no_truncation()
