@@ -28,19 +28,11 @@ enum BytePairMerge {
     }
 
     static func linear<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ starts: inout [Int],
-                                               _ ids: inout [Int], _ ranking: R) {
-        // pairs[i]: merging part i with part i + 1.
+                                       _ ids: inout [Int], _ ranking: R) {
+        // ranks[i], merged[i]: merging part i with part i + 1.
         var ranks = [Int](repeating: .max, count: ids.count)
         var merged = [Int](repeating: 0, count: ids.count)
-        @inline(__always) func rate(_ i: Int) {
-            if i + 1 < ids.count,
-               let m = ranking.merge(ids[i], ids[i + 1], UnsafeBufferPointer(rebasing: piece[starts[i] ..< starts[i + 2]])) {
-                ranks[i] = m.rank; merged[i] = m.id
-            } else {
-                ranks[i] = .max
-            }
-        }
-        for i in 0 ..< ids.count - 1 { rate(i) }
+        for i in 0 ..< ids.count - 1 { (ranks[i], merged[i]) = pair(i, piece, starts, ids, ranking) }
         while true {
             var best = -1, bestRank = Int.max
             for i in 0 ..< ids.count - 1 where ranks[i] < bestRank { best = i; bestRank = ranks[i] }
@@ -50,9 +42,19 @@ enum BytePairMerge {
             starts.remove(at: best + 1)
             ranks.remove(at: best + 1)
             merged.remove(at: best + 1)
-            rate(best)
-            if best > 0 { rate(best - 1) }
+            (ranks[best], merged[best]) = pair(best, piece, starts, ids, ranking)
+            if best > 0 { (ranks[best - 1], merged[best - 1]) = pair(best - 1, piece, starts, ids, ranking) }
         }
+    }
+
+    /// Rank and id of merging part `i` with the next (`Int.max` when there is none or they don't merge).
+    @inline(__always)
+    private static func pair<R: PairRanking>(_ i: Int, _ piece: UnsafeBufferPointer<UInt8>, _ starts: [Int],
+                                             _ ids: [Int], _ ranking: R) -> (Int, Int) {
+        guard i + 1 < ids.count,
+              let m = ranking.merge(ids[i], ids[i + 1], UnsafeBufferPointer(rebasing: piece[starts[i] ..< starts[i + 2]]))
+        else { return (.max, 0) }
+        return (m.rank, m.id)
     }
 
     private struct Candidate {
@@ -102,19 +104,34 @@ enum BytePairMerge {
         }
     }
 
-    static func heap<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ starts: inout [Int],
-                                     _ ids: inout [Int], _ ranking: R) {
-        let n = ids.count
-        var next = Array(1 ... n)  // n means none
-        var previous = Array(-1 ..< n - 1)
-        var alive = [Bool](repeating: true, count: n)
-        var merged = [Int](repeating: 0, count: n)
-        var version = [Int](repeating: 0, count: n)
+    /// The parts of a long piece as a linked list with the merge candidates; one struct so that its
+    /// arrays are accessed through `self` (statically checked) rather than captured by closures.
+    private struct LinkedParts {
+        var starts: [Int]
+        var ids: [Int]
+        var next: [Int]  // n means none
+        var previous: [Int]
+        var alive: [Bool]
+        var merged: [Int]
+        var version: [Int]
         var queue = CandidateHeap()
-        queue.items.reserveCapacity(3 * n)
+        let n: Int
 
+        init(starts: [Int], ids: [Int]) {
+            n = ids.count
+            self.starts = starts
+            self.ids = ids
+            next = Array(1 ... n)
+            previous = Array(-1 ..< n - 1)
+            alive = [Bool](repeating: true, count: n)
+            merged = [Int](repeating: 0, count: n)
+            version = [Int](repeating: 0, count: n)
+            queue.items.reserveCapacity(3 * n)
+        }
+
+        /// Queues the merge of part `i` with the part after it, if they merge.
         @inline(__always)
-        func rate(_ i: Int, _ queue: inout CandidateHeap) {
+        mutating func rate<R: PairRanking>(_ i: Int, _ piece: UnsafeBufferPointer<UInt8>, _ ranking: R) {
             version[i] += 1
             let j = next[i]
             guard j < n else { return }
@@ -124,22 +141,32 @@ enum BytePairMerge {
                 queue.push(Candidate(rank: m.rank, part: i, version: version[i]))
             }
         }
-        for i in 0 ..< n - 1 { rate(i, &queue) }
-        while !queue.isEmpty {
-            let c = queue.pop()
-            let i = c.part
-            guard alive[i], c.version == version[i] else { continue }
-            let j = next[i]
-            ids[i] = merged[i]
-            alive[j] = false
-            version[j] += 1
-            next[i] = next[j]
-            if next[j] < n { previous[next[j]] = i }
-            rate(i, &queue)
-            if previous[i] >= 0 { rate(previous[i], &queue) }
+
+        mutating func run<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ ranking: R) {
+            for i in 0 ..< n - 1 { rate(i, piece, ranking) }
+            while !queue.isEmpty {
+                let c = queue.pop()
+                let i = c.part
+                guard alive[i], c.version == version[i] else { continue }
+                let j = next[i]
+                ids[i] = merged[i]
+                alive[j] = false
+                version[j] += 1
+                next[i] = next[j]
+                if next[j] < n { previous[next[j]] = i }
+                rate(i, piece, ranking)
+                if previous[i] >= 0 { rate(previous[i], piece, ranking) }
+            }
         }
+    }
+
+    static func heap<R: PairRanking>(_ piece: UnsafeBufferPointer<UInt8>, _ starts: inout [Int],
+                                     _ ids: inout [Int], _ ranking: R) {
+        var parts = LinkedParts(starts: starts, ids: ids)
+        parts.run(piece, ranking)
+        let n = ids.count
         var keptStarts: [Int] = [], keptIDs: [Int] = []
-        for i in 0 ..< n where alive[i] { keptStarts.append(starts[i]); keptIDs.append(ids[i]) }
+        for i in 0 ..< n where parts.alive[i] { keptStarts.append(parts.starts[i]); keptIDs.append(parts.ids[i]) }
         keptStarts.append(starts[n])
         starts = keptStarts
         ids = keptIDs
