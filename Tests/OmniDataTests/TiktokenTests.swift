@@ -54,7 +54,7 @@ import Testing
 
     @Test(arguments: ["gpt2", "cl100k_base", "multilingual"])
     func decodeInvertsEncode(_ name: String) throws {
-        let tokenizer = try [Assets.gpt2, Assets.cl100k, Assets.multilingual][["gpt2", "cl100k_base", "multilingual"].firstIndex(of: name)!].get()
+        let tokenizer = try ["gpt2": Assets.gpt2, "cl100k_base": Assets.cl100k, "multilingual": Assets.multilingual][name]!.get()
         for text in Self.trickyTexts {
             let ids = tokenizer.encode(text, addSpecialTokens: false)
             #expect(tokenizer.decode(ids, skipSpecialTokens: false) == text, "\(name): \(text.debugDescription)")

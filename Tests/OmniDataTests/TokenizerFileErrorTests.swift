@@ -31,6 +31,7 @@ import Testing
             ("YWI= \n", "line 257: missing rank"),
             ("YWI= 256\nYWI= 257\n", "appears twice"),
             ("YWI= 255\n", "rank 255 is given to two tokens"),
+            ("YWI= 9999999999\n", "rank 9999999999 is far beyond the 257 tokens"),
         ]
         for (extra, message) in cases {
             let url = try write(tiktoken(extra), "bad.tiktoken")
@@ -103,6 +104,9 @@ import Testing
             (changed(["model", "vocab"], to: nil), "model: missing field \"vocab\""),
             (changed(["model", "vocab"], to: ["a", "b"]), "model.vocab: expected an object, found an array"),
             (changed(["model", "vocab"], to: ["a": "one"]), "the id of \"a\" is not a non-negative integer"),
+            (changed(["model", "vocab"], to: ["[UNK]": 0, "a": 1_000_000_000_000]), "the id 1000000000000 of \"a\" is far beyond"),
+            (changed(["added_tokens"], to: [["id": -1, "content": "[X]"]]), "added_tokens[0].id: id -1 is out of range"),
+            (changed(["added_tokens"], to: [["id": 3]]), "added_tokens[0]: missing field \"content\""),
             (changed(["model", "unk_token"], to: "[MISSING]"), "the unknown token \"[MISSING]\" is not in the vocabulary"),
             (changed(["normalizer", "lowercase"], to: "yes"), "normalizer.lowercase: expected a boolean, found a string"),
             (changed(["model"], to: nil), "missing field \"model\""),

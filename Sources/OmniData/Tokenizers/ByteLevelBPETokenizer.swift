@@ -86,7 +86,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             vocabulary.insert(Array(token.utf8), value: id)
             maxID = max(maxID, id)
         }
-        let addedTokens = try HuggingFaceTokenizer.addedTokens(root)
+        let addedTokens = try HuggingFaceTokenizer.addedTokens(root, vocabularySize: vocabularyList.count)
         for token in addedTokens { maxID = max(maxID, token.id) }
         var tokenText = [String?](repeating: nil, count: maxID + 1)
         for (token, id) in vocabularyList { tokenText[id] = token }

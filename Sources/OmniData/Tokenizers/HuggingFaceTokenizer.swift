@@ -60,15 +60,26 @@ public enum HuggingFaceTokenizer {
             guard let n = value as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
                 throw vocab.error("the id of \"\(token)\" is not a non-negative integer")
             }
+            guard id < idLimit(vocabularySize: object.count) else {
+                throw vocab.error("the id \(id) of \"\(token)\" is far beyond the \(object.count) entries")
+            }
             list.append((token, id))
         }
         return list
     }
 
-    static func addedTokens(_ root: JSONNode) throws -> [AddedToken] {
+    /// Ids are dense in real files; this bound keeps a corrupt id from sizing id-indexed tables.
+    static func idLimit(vocabularySize: Int) -> Int { 2 * vocabularySize + 65536 }
+
+    static func addedTokens(_ root: JSONNode, vocabularySize: Int) throws -> [AddedToken] {
         guard let list = try root.optional("added_tokens") else { return [] }
         return try list.array().map { node in
-            AddedToken(id: try node.required("id").int(), content: try node.required("content").string(),
+            let idNode = try node.required("id")
+            let id = try idNode.int()
+            guard id >= 0 && id < idLimit(vocabularySize: vocabularySize) else {
+                throw idNode.error("id \(id) is out of range for a vocabulary of \(vocabularySize) entries")
+            }
+            return AddedToken(id: id, content: try node.required("content").string(),
                        special: try node.optionalBool("special", default: false),
                        leftStrip: try node.optionalBool("lstrip", default: false),
                        rightStrip: try node.optionalBool("rstrip", default: false),

@@ -87,6 +87,10 @@ public struct TiktokenTokenizer: Tokenizer {
             }
             maxRank = max(maxRank, rank)
         }
+        // Ranks are dense in real files; this keeps a corrupt rank from sizing the decoding table.
+        guard maxRank < 2 * entries.count + 65536 else {
+            throw TokenizerError(file: file, "rank \(maxRank) is far beyond the \(entries.count) tokens")
+        }
         var starts = [Int](repeating: 0, count: maxRank + 1)
         var lengths = [Int](repeating: -1, count: maxRank + 1)
         var storage: [UInt8] = []

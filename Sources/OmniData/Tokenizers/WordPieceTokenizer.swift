@@ -103,7 +103,7 @@ public struct WordPieceTokenizer: Tokenizer {
         }
         self.init(vocabulary: vocabulary, unknownToken: unknownToken, continuingSubwordPrefix: prefix,
                   maxInputCharactersPerWord: maxCharacters, normalizer: normalizer,
-                  addedTokens: try HuggingFaceTokenizer.addedTokens(root),
+                  addedTokens: try HuggingFaceTokenizer.addedTokens(root, vocabularySize: vocabulary.count),
                   template: try HuggingFaceTokenizer.template(root), decoderCleanup: cleanup,
                   defaultEncodingOptions: try HuggingFaceTokenizer.encodingOptions(root))
     }
