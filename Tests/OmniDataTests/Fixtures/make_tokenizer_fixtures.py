@@ -5,9 +5,15 @@
     OMNI_ASSETS=/tmp/omni-assets /tmp/tokvenv/bin/python Tests/OmniDataTests/Fixtures/make_tokenizer_fixtures.py
 
 Writes tiktoken_extra.json (tiktoken ids of tricky texts for gpt2, cl100k_base and Whisper's
-multilingual vocabulary), wordpiece_extra.json (Hugging Face tokenizers' ids and decodings with
+multilingual vocabulary), tiktoken_fuzz.json (gpt2 and cl100k_base ids of seeded random strings),
+wordpiece_extra.json (Hugging Face tokenizers' ids and decodings with
 all-MiniLM-L6-v2's tokenizer.json) and bytelevel_small.json / bytelevel_small_prefix.json, two small
 GPT-2-style tokenizer.json files trained with Hugging Face tokenizers, with bytelevel_reference.json.
+Running it again reproduces the files exactly.
+
+tiktoken_reference.json and minilm_reference.json are copies of the project's shared reference
+fixtures (tiktoken/reference.json, minilm/reference.json; see that folder's README for how they were
+made).
 """
 import json, os
 import tiktoken
