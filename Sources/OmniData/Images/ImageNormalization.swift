@@ -1,0 +1,16 @@
+/// Per-channel mean and standard deviation for ``OmniTensor/Tensor/normalizedChannels(_:)``.
+public struct ImageNormalization: Sendable, Equatable, Codable {
+    public let mean: [Float]
+    public let std: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        imageCheck(mean.count == std.count && !mean.isEmpty, "ImageNormalization",
+                   "mean (\(mean.count) values) and std (\(std.count) values) must have the same non-zero length")
+        imageCheck(std.allSatisfy { $0 != 0 }, "ImageNormalization", "std must not contain zero, got \(std)")
+        self.mean = mean
+        self.std = std
+    }
+
+    /// ImageNet statistics used by torchvision's classification weights (MobileNetV2, ResNet, ViT, …).
+    public static let imageNet = ImageNormalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+}
