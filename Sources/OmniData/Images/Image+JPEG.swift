@@ -4,10 +4,12 @@ extension Image {
     /// Decodes with libjpeg-turbo's defaults (accurate integer IDCT, smooth "fancy" chroma
     /// upsampling), the same as Pillow, so pixels match Pillow's exactly.
     ///
-    /// libjpeg reports damaged data as warnings and still returns an image; warnings that mean data
-    /// is missing (a truncated file) are errors here, the others (e.g. extraneous bytes before a
-    /// marker) are accepted, as Pillow does. Progressive files with more than 500 scans are refused
-    /// (libjpeg-turbo's guard against decompression bombs).
+    /// libjpeg reports damaged or missing data (a truncated file, a bad Huffman code) as warnings
+    /// and still returns an image filled with gray; here those are errors. Only warnings about how
+    /// the file is written (``harmlessJPEGWarnings``, e.g. extraneous bytes before a marker) are
+    /// accepted. This is stricter than Pillow, which ignores all warnings and fails only on missing
+    /// data. Progressive files with more than 500 scans are refused (libjpeg-turbo's guard against
+    /// decompression bombs).
     static func decodeJPEG(_ data: [UInt8], name: String) throws(ImageError) -> Image {
         guard let handle = tjInitDecompress() else {
             throw ImageError(file: name, "JPEG: cannot create a decompressor")
@@ -37,10 +39,12 @@ extension Image {
             }
         }
         if status != 0 {
-            let fatal = tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue)
+            // The error code stays "warning" once any warning was raised, even when a fatal error
+            // follows, so the message decides: only known-harmless warnings are let through.
+            let warning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
             let message = String(cString: tjGetErrorStr2(handle))
-            if fatal || message.contains("Premature end") {
-                throw ImageError(file: name, "JPEG: \(message)\(fatal ? "" : " (truncated or damaged data)")")
+            if !(warning && Image.harmlessJPEGWarnings.contains { message.contains($0) }) {
+                throw ImageError(file: name, "JPEG: \(message)")
             }
         }
         var image: Image
@@ -53,6 +57,13 @@ extension Image {
         if metadata.orientation != 1 { image = image.applyingOrientation(metadata.orientation) }
         return image
     }
+
+    /// libjpeg warnings about how a file is written rather than about missing or damaged pixels.
+    static let harmlessJPEGWarnings = [
+        "extraneous bytes before marker",  // padding after a segment, common in camera files
+        "unknown JFIF revision number", "Invalid SOS parameters for sequential JPEG",
+        "Inconsistent progression sequence", "Unknown Adobe color transform code", "bad ICC marker",
+    ]
 
     static func jpegError(_ handle: tjhandle, _ name: String) -> ImageError {
         ImageError(file: name, "JPEG: \(String(cString: tjGetErrorStr2(handle)))")
@@ -82,7 +93,9 @@ extension Image {
     }
 
     /// The image encoded as baseline JPEG at `quality` 1...100 (4:2:0 chroma subsampling for colour,
-    /// as Pillow's default). JPEG has no alpha and no 16-bit samples: drop alpha and convert first.
+    /// as Pillow's default) with the accurate integer DCT (TurboJPEG's default is the fast one;
+    /// Pillow's is this), so the file decodes to the same pixels as Pillow's encode at that quality.
+    /// JPEG has no alpha and no 16-bit samples: drop alpha and convert first.
     public func jpegData(quality: Int = 90) throws(ImageError) -> [UInt8] {
         imageCheck((1...100).contains(quality), "jpegData", "quality must be 1...100, got \(quality)")
         imageCheck(channels == 1 || channels == 3, "jpegData",
@@ -100,7 +113,7 @@ extension Image {
         let subsampling = channels == 1 ? TJSAMP_GRAY : TJSAMP_420
         let status = p.withUnsafeBufferPointer { buf in
             tjCompress2(handle, buf.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue), &out, &size,
-                        Int32(subsampling.rawValue), Int32(quality), 0)
+                        Int32(subsampling.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
         }
         defer { if let out { tjFree(out) } }
         guard status == 0, let out else { throw ImageError(file: "<jpeg encoder>", String(cString: tjGetErrorStr2(handle))) }

@@ -20,6 +20,21 @@ extension Image {
         }
         return Tensor(out, shape: [channels, height, width])  // [C, H, W]
     }
+
+    /// torchvision's classification preprocessing for ImageNet-style weights: RGB, `Resize(resize)`
+    /// (shorter side), `CenterCrop(crop)`, `ToTensor()`, `Normalize(mean, std)`. Returns
+    /// `[3, crop, crop]`; add a batch axis with `unsqueezed(axis: 0)` for a model.
+    ///
+    /// ```swift
+    /// let x = try Image(contentsOfFile: "chelsea.png").classificationTensor()   // [3, 224, 224]
+    /// ```
+    public func classificationTensor(resize: Int = 256, crop: Int = 224, filter: ResamplingFilter = .bilinear,
+                                     normalization: ImageNormalization = .imageNet) -> Tensor {
+        rgb().to8Bit().resized(shorterSide: resize, filter: filter)
+            .centerCropped(width: crop, height: crop)
+            .tensor()
+            .normalizedChannels(normalization)
+    }
 }
 
 extension Tensor {

@@ -70,7 +70,7 @@ public struct Image: Sendable, Equatable {
     }
 
     /// The sample at column `x`, row `y`, channel `channel`, widened to Int.
-    public subscript(x: Int, y: Int, channel: Int) -> Int {
+    public subscript(x x: Int, y y: Int, channel channel: Int) -> Int {
         imageCheck(x >= 0 && x < width && y >= 0 && y < height && channel >= 0 && channel < channels,
                    "Image[x:y:channel:]",
                    "(\(x), \(y), \(channel)) is outside a \(width)x\(height) image with \(channels) channels")
