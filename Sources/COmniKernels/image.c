@@ -379,3 +379,41 @@ void omni_image_to_chw_f32(int depth, const void *src, int64_t h, int64_t w, int
             for (int64_t i = 0; i < hw; i++) out[ch * hw + i] = (float)p[i * c + ch] / 65535.0f;
     }
 }
+
+// ---- separable remapping: crop, pad, flips ------------------------------------------------------
+
+void omni_image_remap(int64_t pixel_bytes, const void *src, int64_t w, void *dst, int64_t ow, int64_t oh,
+                      const int64_t *xmap, const int64_t *ymap, const void *fill) {
+    const uint8_t *s = src, *f = fill;
+    uint8_t *d = dst;
+    const int64_t pb = pixel_bytes;
+    for (int64_t oy = 0; oy < oh; oy++) {
+        uint8_t *out = d + oy * ow * pb;
+        const int64_t sy = ymap[oy];
+        if (sy < 0) {
+            for (int64_t ox = 0; ox < ow; ox++) memcpy(out + ox * pb, f, (size_t)pb);
+            continue;
+        }
+        const uint8_t *row = s + sy * w * pb;
+        int64_t ox = 0;
+        while (ox < ow) {
+            const int64_t sx = xmap[ox];
+            if (sx < 0) { memcpy(out + ox * pb, f, (size_t)pb); ox++; continue; }
+            int64_t run = 1;  // consecutive source pixels copy as one block
+            while (ox + run < ow && xmap[ox + run] == sx + run) run++;
+            if (run > 1) {
+                memcpy(out + ox * pb, row + sx * pb, (size_t)(run * pb));
+            } else {
+                switch (pb) {  // constant sizes let the compiler inline the copy
+                case 1: out[ox] = row[sx]; break;
+                case 3: memcpy(out + ox * 3, row + sx * 3, 3); break;
+                case 4: memcpy(out + ox * 4, row + sx * 4, 4); break;
+                case 6: memcpy(out + ox * 6, row + sx * 6, 6); break;
+                case 8: memcpy(out + ox * 8, row + sx * 8, 8); break;
+                default: memcpy(out + ox * pb, row + sx * pb, (size_t)pb); break;
+                }
+            }
+            ox += run;
+        }
+    }
+}

@@ -168,6 +168,10 @@ void omni_image_blend_u8(const uint8_t *a, const uint8_t *b, float alpha, int64_
 void omni_image_luma_u8(const uint8_t *rgb, int64_t pixels, int64_t c, uint8_t *out);
 /// In place on the first three channels: RGB -> HSV bytes, hue += shift (mod 256), -> RGB (Pillow's conversions).
 void omni_image_shift_hue_u8(uint8_t *rgb, int64_t pixels, int64_t c, uint8_t shift);
+/// dst[oy][ox] = src[ymap[oy]][xmap[ox]] for pixels of pixel_bytes bytes, or `fill` (one pixel)
+/// where either index is negative. Crops, pads (every mode) and flips are such separable maps.
+void omni_image_remap(int64_t pixel_bytes, const void *src, int64_t w, void *dst, int64_t ow, int64_t oh,
+                      const int64_t *xmap, const int64_t *ymap, const void *fill);
 /// HWC -> CHW float32, value / 255 (8-bit) or / 65535 (16-bit).
 void omni_image_to_chw_f32(int depth, const void *src, int64_t h, int64_t w, int64_t c, float *out);
 

@@ -1,22 +1,19 @@
+import COmniKernels
+
 extension Image {
     /// A new image of size `outWidth` x `outHeight` whose pixel (x, y) is the source pixel
-    /// `source(x, y)`, or `fill` when that is nil.
-    func remapped(width outWidth: Int, height outHeight: Int, fill: [Int] = [0],
-                  _ source: (Int, Int) -> (Int, Int)?) -> Image {
+    /// `source(x, y)`. For the non-separable maps (transpose, quarter turns), which only EXIF
+    /// orientation needs.
+    func remapped(width outWidth: Int, height outHeight: Int, _ source: (Int, Int) -> (Int, Int)) -> Image {
         let c = channels, w = width
-        func run<T: FixedWidthInteger>(_ src: [T], _ dst: inout [T]) {
-            let fillValues = (0..<c).map { T(clamping: fill.count == 1 ? fill[0] : fill[$0]) }
+        func run<T>(_ src: [T], _ dst: inout [T]) {
             src.withUnsafeBufferPointer { s in
                 dst.withUnsafeMutableBufferPointer { d in
                     for y in 0..<outHeight {
                         for x in 0..<outWidth {
-                            let o = (y * outWidth + x) * c
-                            if let (sx, sy) = source(x, y) {
-                                let i = (sy * w + sx) * c
-                                for k in 0..<c { d[o + k] = s[i + k] }
-                            } else {
-                                for k in 0..<c { d[o + k] = fillValues[k] }
-                            }
+                            let (sx, sy) = source(x, y)
+                            let o = (y * outWidth + x) * c, i = (sy * w + sx) * c
+                            for k in 0..<c { d[o + k] = s[i + k] }
                         }
                     }
                 }
@@ -30,15 +27,40 @@ extension Image {
         }
     }
 
+    /// A new image whose pixel (x, y) is the source pixel (`xmap[x]`, `ymap[y]`), or `fill` where
+    /// either index is negative (the C kernel copies runs of consecutive pixels as blocks).
+    func separableRemap(xmap: [Int], ymap: [Int], fill: [Int] = [0]) -> Image {
+        let c = channels, w = width, ow = xmap.count, oh = ymap.count
+        func run<T: FixedWidthInteger>(_ src: [T], _ dst: inout [T]) {
+            let fillPixel = (0..<c).map { T(clamping: fill.count == 1 ? fill[0] : fill[$0]) }
+            src.withUnsafeBytes { s in
+                dst.withUnsafeMutableBytes { d in
+                    xmap.withUnsafeBufferPointer { xm in
+                        ymap.withUnsafeBufferPointer { ym in
+                            fillPixel.withUnsafeBytes { f in
+                                omni_image_remap(Int64(c * MemoryLayout<T>.size), s.baseAddress, Int64(w), d.baseAddress,
+                                                 Int64(ow), Int64(oh), i64(xm), i64(ym), f.baseAddress)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        switch pixels {
+        case .uint8(let p):
+            return withSameDepth(width: ow, height: oh, channels: c, { run(p, &$0) }, { _ in })
+        case .uint16(let p):
+            return withSameDepth(width: ow, height: oh, channels: c, { _ in }, { run(p, &$0) })
+        }
+    }
+
     /// The `width` x `height` region whose top-left corner is (`x`, `y`). Parts of the region outside
     /// the image are zero, as with Pillow's `crop` and torchvision's `F.crop`.
     public func cropped(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) -> Image {
         imageCheck(cropWidth > 0 && cropHeight > 0, "cropped",
                    "crop size must be positive, got \(cropWidth)x\(cropHeight)")
-        return remapped(width: cropWidth, height: cropHeight) { cx, cy in
-            let sx = cx + x, sy = cy + y
-            return sx >= 0 && sx < width && sy >= 0 && sy < height ? (sx, sy) : nil
-        }
+        return separableRemap(xmap: (x..<(x + cropWidth)).map { $0 >= 0 && $0 < width ? $0 : -1 },
+                              ymap: (y..<(y + cropHeight)).map { $0 >= 0 && $0 < height ? $0 : -1 })
     }
 
     /// The centre `width` x `height` region, with torchvision's `CenterCrop` rounding
@@ -79,10 +101,10 @@ extension Image {
                        "symmetric padding (\(left), \(top), \(right), \(bottom)) must not exceed the image "
                        + "(\(width)x\(height))")
         }
-        func index(_ i: Int, _ n: Int) -> Int? {
+        func index(_ i: Int, _ n: Int) -> Int {
             if i >= 0 && i < n { return i }
             switch mode {
-            case .constant: return nil
+            case .constant: return -1
             case .edge: return i < 0 ? 0 : n - 1
             case .reflect: return i < 0 ? -i : 2 * (n - 1) - i
             case .symmetric: return i < 0 ? -i - 1 : 2 * n - 1 - i
@@ -90,20 +112,18 @@ extension Image {
         }
         let fill: [Int]
         if case .constant(let values) = mode { fill = values } else { fill = [0] }
-        return remapped(width: width + left + right, height: height + top + bottom, fill: fill) { x, y in
-            guard let sx = index(x - left, width), let sy = index(y - top, height) else { return nil }
-            return (sx, sy)
-        }
+        return separableRemap(xmap: ((-left)..<(width + right)).map { index($0, width) },
+                              ymap: ((-top)..<(height + bottom)).map { index($0, height) }, fill: fill)
     }
 
     /// Mirrored left to right.
     public func flippedHorizontally() -> Image {
-        remapped(width: width, height: height) { x, y in (width - 1 - x, y) }
+        separableRemap(xmap: (0..<width).reversed(), ymap: Array(0..<height))
     }
 
     /// Mirrored top to bottom.
     public func flippedVertically() -> Image {
-        remapped(width: width, height: height) { x, y in (x, height - 1 - y) }
+        separableRemap(xmap: Array(0..<width), ymap: (0..<height).reversed())
     }
 
     /// Rows become columns (mirrored across the main diagonal).
@@ -115,7 +135,7 @@ extension Image {
     public func rotated(quarterTurns: Int) -> Image {
         switch ((quarterTurns % 4) + 4) % 4 {
         case 1: return remapped(width: height, height: width) { x, y in (width - 1 - y, x) }
-        case 2: return remapped(width: width, height: height) { x, y in (width - 1 - x, height - 1 - y) }
+        case 2: return separableRemap(xmap: (0..<width).reversed(), ymap: (0..<height).reversed())
         case 3: return remapped(width: height, height: width) { x, y in (y, height - 1 - x) }
         default: return self
         }
@@ -135,4 +155,10 @@ extension Image {
         default: return self
         }
     }
+}
+
+/// Reinterprets an `UnsafeBufferPointer<Int>` as the `int64_t *` the kernels take.
+@inline(__always)
+func i64(_ p: UnsafeBufferPointer<Int>) -> UnsafePointer<Int64> {
+    UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: Int64.self)
 }
