@@ -14,9 +14,13 @@ import OmniTensor
 /// let augmented = jitter.apply(to: image, generator: Generator(seed: 7))
 /// ```
 public struct ColorJitter: Sendable, Equatable {
+    /// Brightness factors are drawn from `max(0, 1 - brightness)...1 + brightness`.
     public let brightness: Double
+    /// Contrast factors are drawn from `max(0, 1 - contrast)...1 + contrast`.
     public let contrast: Double
+    /// Saturation factors are drawn from `max(0, 1 - saturation)...1 + saturation`.
     public let saturation: Double
+    /// Hue shifts (in turns) are drawn from `-hue...hue`.
     public let hue: Double
 
     /// Strengths: brightness, contrast and saturation ≥ 0; hue in 0...0.5.

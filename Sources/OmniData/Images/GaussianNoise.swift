@@ -7,8 +7,10 @@ import OmniTensor
 /// let noisy = GaussianNoise(std: 0.1).apply(to: x, generator: generator)
 /// ```
 public struct GaussianNoise: Sendable, Equatable {
+    /// Standard deviation of the noise (0.1 by default).
     public let std: Float
 
+    /// Noise of standard deviation `std` (finite, non-negative).
     public init(std: Float = 0.1) {
         imageCheck(std >= 0 && std.isFinite, "GaussianNoise", "std must be finite and non-negative, got \(std)")
         self.std = std

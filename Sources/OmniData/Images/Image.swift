@@ -19,10 +19,13 @@ public struct Image: Sendable, Equatable {
         case uint16([UInt16])
     }
 
+    /// Pixels per row.
     public let width: Int
+    /// Rows.
     public let height: Int
     /// 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
     public let channels: Int
+    /// The samples, `width * height * channels` of them.
     public let pixels: Pixels
 
     /// The largest `width * height` a decoder accepts: Pillow's decompression-bomb limit

@@ -1,8 +1,11 @@
 /// Per-channel mean and standard deviation for ``OmniTensor/Tensor/normalizedChannels(_:)``.
 public struct ImageNormalization: Sendable, Equatable, Codable {
+    /// Subtracted from each channel.
     public let mean: [Float]
+    /// Each channel is divided by this after subtracting the mean.
     public let std: [Float]
 
+    /// Per-channel statistics; `std` must not contain zero.
     public init(mean: [Float], std: [Float]) {
         imageCheck(mean.count == std.count && !mean.isEmpty, "ImageNormalization",
                    "mean (\(mean.count) values) and std (\(std.count) values) must have the same non-zero length")

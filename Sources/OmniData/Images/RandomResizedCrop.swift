@@ -14,12 +14,18 @@ import OmniTensor
 /// let sample = crop.apply(to: image, generator: generator)
 /// ```
 public struct RandomResizedCrop: Sendable, Equatable {
+    /// Output width.
     public let width: Int
+    /// Output height.
     public let height: Int
+    /// Range of the crop's area as a fraction of the image's.
     public let scale: ClosedRange<Double>
+    /// Range of the crop's aspect ratio (width / height), sampled log-uniformly.
     public let ratio: ClosedRange<Double>
+    /// The filter resizing the crop to the output size.
     public let filter: ResamplingFilter
 
+    /// A `width` x `height` output from crops of `scale` area and `ratio` aspect (torchvision's defaults).
     public init(width: Int, height: Int, scale: ClosedRange<Double> = 0.08...1.0,
                 ratio: ClosedRange<Double> = (3.0 / 4.0)...(4.0 / 3.0), filter: ResamplingFilter = .bilinear) {
         imageCheck(width > 0 && height > 0, "RandomResizedCrop", "size must be positive, got \(width)x\(height)")
