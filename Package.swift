@@ -35,7 +35,9 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "OmniNN", dependencies: ["OmniTensor", "CZlib"]),
         .target(name: "OmniOptim", dependencies: ["OmniNN", "OmniTensor"]),
-        .target(name: "OmniData", dependencies: ["OmniTensor", "CPNG", "CTurboJPEG"]),
+        // libpng glue: libpng reports errors by longjmp, which only C can catch.
+        .target(name: "COmniImage", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "OmniData", dependencies: ["OmniTensor", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

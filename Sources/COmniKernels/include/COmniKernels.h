@@ -175,6 +175,29 @@ void omni_avg_pool2d_backward_f32(const omni_pool2d_shape *s, int count_include_
 void omni_adaptive_avg_pool2d_f32(const omni_pool2d_shape *s, const float *x, float *y);
 void omni_adaptive_avg_pool2d_backward_f32(const omni_pool2d_shape *s, const float *dy, float *dx);
 
+// ---- images (OmniData; kernels in image.c) ------------------------------------------------------
+// Pixels are interleaved HWC, 8-bit (uint8_t) or 16-bit (uint16_t, host order); 1 to 4 channels.
+enum { OMNI_RESAMPLE_BOX = 0, OMNI_RESAMPLE_BILINEAR = 2, OMNI_RESAMPLE_BICUBIC = 3 };
+/// Resizes w x h to ow x oh like Pillow's ImagingResample (antialiased when shrinking; 8-bit:
+/// 22-bit fixed-point weights, horizontal pass first with an 8-bit intermediate). 0 on success,
+/// -1 on bad arguments or allocation failure. Results do not depend on the thread count.
+int omni_image_resample(int depth, const void *src, int64_t w, int64_t h, int64_t c,
+                        void *dst, int64_t ow, int64_t oh, int filter);
+/// In place: colour channels times alpha (Pillow's RGBA -> RGBa), or divided by it (unpremultiply = 1).
+void omni_image_premultiply(int depth, int unpremultiply, int64_t pixels, int64_t c, void *data);
+/// out = (uint8)(a + alpha * (b - a)) computed in float, clipped outside [0, 1] (Pillow's ImagingBlend).
+void omni_image_blend_u8(const uint8_t *a, const uint8_t *b, float alpha, int64_t n, uint8_t *out);
+/// ITU-R 601-2 luma in 16-bit fixed point (Pillow's L24): (r*19595 + g*38470 + b*7471 + 0x8000) >> 16.
+void omni_image_luma_u8(const uint8_t *rgb, int64_t pixels, int64_t c, uint8_t *out);
+/// In place on the first three channels: RGB -> HSV bytes, hue += shift (mod 256), -> RGB (Pillow's conversions).
+void omni_image_shift_hue_u8(uint8_t *rgb, int64_t pixels, int64_t c, uint8_t shift);
+/// dst[oy][ox] = src[ymap[oy]][xmap[ox]] for pixels of pixel_bytes bytes, or `fill` (one pixel)
+/// where either index is negative. Crops, pads (every mode) and flips are such separable maps.
+void omni_image_remap(int64_t pixel_bytes, const void *src, int64_t w, void *dst, int64_t ow, int64_t oh,
+                      const int64_t *xmap, const int64_t *ymap, const void *fill);
+/// HWC -> CHW float32, value / 255 (8-bit) or / 65535 (16-bit).
+void omni_image_to_chw_f32(int depth, const void *src, int64_t h, int64_t w, int64_t c, float *out);
+
 #ifdef __cplusplus
 }
 #endif
