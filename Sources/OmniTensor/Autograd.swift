@@ -136,7 +136,7 @@ extension Tensor {
         var visited = Set<ObjectIdentifier>()
         var stack: [(GradNode, Int)] = [(root, 0)]
         visited.insert(ObjectIdentifier(root))
-        while var (n, i) = stack.popLast() {
+        while let (n, i) = stack.popLast() {
             if i < n.parents.count {
                 stack.append((n, i + 1))
                 if let p = n.parents[i], visited.insert(ObjectIdentifier(p)).inserted {
@@ -144,7 +144,6 @@ extension Tensor {
                 }
                 continue
             }
-            i = 0
             order.append(n)
         }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
