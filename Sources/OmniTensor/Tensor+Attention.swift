@@ -6,6 +6,11 @@ public struct AttentionResult: Sendable {
     /// The attention probabilities [B, H, Tq, Tk] (or [B, Tq, Tk]) before dropout, when requested.
     /// Masked keys get exactly 0; a query with no key left to attend gets a row of zeros.
     public let weights: Tensor?
+
+    public init(output: Tensor, weights: Tensor?) {
+        self.output = output
+        self.weights = weights
+    }
 }
 
 extension Tensor {

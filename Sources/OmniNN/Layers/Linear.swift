@@ -3,7 +3,7 @@ import OmniTensor
 /// `y = x · Wᵀ + b` (PyTorch's `nn.Linear`; keys `weight` [out, in], `bias` [out]).
 ///
 /// Initialised like PyTorch: weight and bias uniform in ±1/√in.
-public final class Linear: Module {
+public final class Linear: UnaryModule, @unchecked Sendable {
     @ParameterInfo(key: "weight") public var weight: Tensor
     @ParameterInfo(key: "bias") public var bias: Tensor?
 
@@ -20,7 +20,7 @@ public final class Linear: Module {
     }
 
     /// [..., in] → [..., out]
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight: weight, bias: bias) }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight: weight, bias: bias) }
 
     public override var summary: String { "Linear(\(inputSize) → \(outputSize)\(bias == nil ? ", no bias" : ""))" }
 }

@@ -3,7 +3,7 @@ import OmniTensor
 /// The Transformer feed-forward block: `fc2(act(fc1(x)))` (keys `fc1`, `fc2`), or the gated
 /// form `down(act(gate(x)) * up(x))` (keys `gate_proj`, `up_proj`, `down_proj`, as in Llama)
 /// when `gated` is true.
-public final class MLP: Module {
+public final class MLP: UnaryModule, @unchecked Sendable {
     @ModuleInfo(key: "fc1") var fc1: Linear?
     @ModuleInfo(key: "fc2") var fc2: Linear?
     @ModuleInfo(key: "gate_proj") var gate: Linear?
@@ -31,7 +31,7 @@ public final class MLP: Module {
     }
 
     /// [..., in] → [..., out]
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
         if gated { return down!(activation(gate!(x)) * up!(x)) }
         return fc2!(activation(fc1!(x)))
     }

@@ -1,0 +1,39 @@
+import OmniTensor
+
+/// Keys and values of earlier positions, for incremental decoding.
+///
+/// Self-attention appends each step's keys and values; cross-attention fills the cache once from
+/// the context and reuses it (`isStatic`). A cache belongs to one attention layer and one batch.
+public final class KVCache: @unchecked Sendable {
+    /// [B, H, T, Dh], or nil before the first step.
+    public private(set) var keys: Tensor?
+    public private(set) var values: Tensor?
+    /// Keys were computed from a fixed context and must not grow.
+    public private(set) var isStatic = false
+
+    public init() {}
+
+    /// Number of cached positions.
+    public var length: Int { keys?.shape[2] ?? 0 }
+
+    /// Appends new keys/values [B, H, t, Dh] and returns everything cached so far.
+    func append(keys k: Tensor, values v: Tensor) -> (Tensor, Tensor) {
+        if let keys, let values {
+            self.keys = Tensor.concatenated([keys, k], axis: 2)
+            self.values = Tensor.concatenated([values, v], axis: 2)
+        } else {
+            self.keys = k
+            self.values = v
+        }
+        return (self.keys!, self.values!)
+    }
+
+    func store(keys k: Tensor, values v: Tensor) {
+        keys = k
+        values = v
+        isStatic = true
+    }
+
+    /// Forgets everything (a new sequence).
+    public func reset() { keys = nil; values = nil; isStatic = false }
+}
