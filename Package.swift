@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "OmniNN", targets: ["OmniNN"]),
         .library(name: "OmniOptim", targets: ["OmniOptim"]),
         .library(name: "OmniData", targets: ["OmniData"]),
+        .library(name: "OmniModels", targets: ["OmniModels"]),
         .executable(name: "omni", targets: ["omni"]),
     ],
     dependencies: [
@@ -38,13 +39,16 @@ let package = Package(
         // libpng glue: libpng reports errors by longjmp, which only C can catch.
         .target(name: "COmniImage", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "OmniData", dependencies: ["OmniTensor", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG"]),
+        .target(name: "OmniModels", dependencies: ["OmniNN", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
-            "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "CDNNL", "COmniKernels",
+            "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
         .testTarget(name: "OmniNNTests", dependencies: ["OmniNN", "OmniOptim", "OmniTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OmniModelsTests", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniTensor"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
