@@ -78,10 +78,10 @@ struct BenchOpsCommand: ParsableCommand {
 
         let copy = { parallelCopy(from: src, to: dst, count: n, threads: threadCount) }
         let layerNorm = {
-            // A new output per call, as a Tensor op would allocate (64-byte aligned, like TensorStorage).
-            let y = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).assumingMemoryBound(to: Float.self)
+            // A new output per call from the allocator Tensor storage uses, as a Tensor op would.
+            let y = omni_storage_alloc(n * 4)!.assumingMemoryBound(to: Float.self)
             omni_norm_rows_f32(0, Int64(rows), Int64(Self.rowLength), src, gamma, beta, 1e-5, y, nil, nil)
-            y.deallocate()
+            omni_storage_free(y, n * 4)
         }
         let ops: [(name: String, bytes: Int, body: () -> Void)] = [
             ("add", 12, { _ = a + b }),
