@@ -65,6 +65,10 @@ struct BenchMatmulCommand: ParsableCommand {
         let isa: String
         let max_rel_diff: Double
         let load_avg: Double
+        /// bf16/int8 only: Omni's float32 matmul on the same shape, timed in the same interleaved loop.
+        let omni_f32_gflops: Double?
+        let speedup_vs_f32: Double?
+        let omni_f32: TimingSummary?
     }
 
     func run() throws {
@@ -136,15 +140,21 @@ struct BenchMatmulCommand: ParsableCommand {
         log.debug("max relative difference \(relDiff) (tolerance \(tolerance))")
 
         var referenceError: Error?
-        let samples = measureInterleaved([
+        var bodies: [() -> Void] = [
             { _ = omniBody() },
             { do { try reference.run() } catch { referenceError = error } },
-        ], runs: runs)
+        ]
+        // For bf16/int8, Omni's float32 matmul runs in the same loop, so the speed-up over f32
+        // is measured under the same load.
+        if dtype != .f32 { bodies.append { _ = a.matmul(b) } }
+        let samples = measureInterleaved(bodies, runs: runs)
         if let referenceError { throw referenceError }
 
         let omni = TimingSummary(seconds: samples[0]), ref = TimingSummary(seconds: samples[1])
+        let f32 = dtype == .f32 ? nil : TimingSummary(seconds: samples[2])
         let flops = 2.0 * Double(M) * Double(N) * Double(K)
         let omniGF = flops / omni.medianSeconds / 1e9, refGF = flops / ref.medianSeconds / 1e9
+        let f32GF = f32.map { flops / $0.medianSeconds / 1e9 }
         let impl = reference.implementationName()
         let isa = String(cString: omni_dnnl_isa_name())
 
@@ -152,12 +162,19 @@ struct BenchMatmulCommand: ParsableCommand {
         var table = TextTable(["", "median ms", "min ms", "max ms", "GFLOP/s"])
         table.add(["omni", fixed(omni.median_ms, 3), fixed(omni.min_ms, 3), fixed(omni.max_ms, 3), fixed(omniGF, 1)])
         table.add(["oneDNN", fixed(ref.median_ms, 3), fixed(ref.min_ms, 3), fixed(ref.max_ms, 3), fixed(refGF, 1)])
+        if let f32, let f32GF {
+            table.add(["omni f32", fixed(f32.median_ms, 3), fixed(f32.min_ms, 3), fixed(f32.max_ms, 3), fixed(f32GF, 1)])
+        }
         print(table.render())
-        print("ratio omni/oneDNN: \(fixed(omniGF / refGF, 3))   max relative difference: \(String(format: "%.2e", relDiff))   load average: \(fixed(loadAverage()))")
+        var summary = "ratio omni/oneDNN: \(fixed(omniGF / refGF, 3))"
+        if let f32GF { summary += "   \(dtype) speed-up over omni f32: \(fixed(omniGF / f32GF, 2))x" }
+        print(summary + "   max relative difference: \(String(format: "%.2e", relDiff))   load average: \(fixed(loadAverage()))")
         try printJSONLine(Result(m: M, n: N, k: K, dtype: dtype.rawValue, threads: threadCount,
                                  omni_gflops: rounded(omniGF, 2), onednn_gflops: rounded(refGF, 2),
                                  ratio: rounded(omniGF / refGF, 4), omni: omni, onednn: ref, onednn_impl: impl,
-                                 isa: isa, max_rel_diff: relDiff, load_avg: loadAverage()))
+                                 isa: isa, max_rel_diff: relDiff, load_avg: loadAverage(),
+                                 omni_f32_gflops: f32GF.map { rounded($0, 2) },
+                                 speedup_vs_f32: f32GF.map { rounded(omniGF / $0, 3) }, omni_f32: f32))
         guard relDiff <= tolerance else {
             throw CLIError("matmul \(dtype): Omni's result differs from the reference by \(relDiff) (relative to the largest value), more than \(tolerance)")
         }
