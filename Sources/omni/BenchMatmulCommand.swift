@@ -117,7 +117,7 @@ struct BenchMatmulCommand: ParsableCommand {
             expected = { Array(UnsafeBufferPointer(start: rawDst, count: M * N)) }
         case .int8:
             guard Tensor.int8IsAccelerated else {
-                throw CLIError("--dtype int8: oneDNN's int8 kernels are not exact on this CPU (ISA \(String(cString: omni_dnnl_isa_name())), no VNNI); Omni uses its reference kernel there, so there is nothing to compare")
+                throw CLIError("--dtype int8: oneDNN's int8 kernels are not exact on this CPU (oneDNN dispatches to \(String(cString: omni_dnnl_isa_name())), without VNNI); Omni uses its reference kernel there, so there is nothing to compare")
             }
             let qa = QuantizedTensor.quantizeActivations(a), qb = QuantizedTensor.quantizeWeights(b)
             omniBody = { Tensor.quantizedMatmul(qa, qb) }

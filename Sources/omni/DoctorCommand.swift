@@ -71,9 +71,14 @@ struct DoctorCommand: ParsableCommand {
         }
         let threads = Threads.count
 
-        // oneDNN must create and run a primitive, and get the right answer.
-        let matmulCheck = try checkFloatMatmul()
-        let int8Check = try int8Exact ? checkInt8Matmul() : "skipped: no VNNI/AMX, Omni uses its exact reference kernel"
+        // oneDNN must create and run a primitive, and get the right answer. A failure is reported
+        // after the rest of the report, which helps diagnose it.
+        var failures: [String] = []
+        func attempt(_ check: () throws -> String) -> String {
+            do { return try check() } catch { failures.append("\(error)"); return "FAILED: \(error)" }
+        }
+        let matmulCheck = attempt(checkFloatMatmul)
+        let int8Check = int8Exact ? attempt(checkInt8Matmul) : "skipped: no VNNI/AMX, Omni uses its exact reference kernel"
 
         var uts = utsname()
         uname(&uts)
@@ -108,6 +113,7 @@ struct DoctorCommand: ParsableCommand {
             log.warning("oneDNN does not share libgomp's pool here; threads may oversubscribe")
         }
         try printJSONLine(report)
+        if let first = failures.first { throw CLIError(first) }
     }
 
     /// A 2×3 · 3×2 float32 matmul through Omni's oneDNN glue, compared with the exact product.
