@@ -19,7 +19,8 @@ extern "C" {
 void omni_set_num_threads(int n);
 int omni_get_num_threads(void);
 typedef void (*omni_task_fn)(void *ctx, int tid, int nthreads);
-/// Runs fn(ctx, tid, n) for tid in 0..<n on the shared pool (n <= 1 runs inline).
+/// Runs fn(ctx, tid, n) for tid in 0..<n on the shared pool (n <= 1 runs inline). Tasks may
+/// outnumber the pool's threads; threads claim them dynamically, so a task must depend only on tid.
 void omni_parallel(int nthreads, omni_task_fn fn, void *ctx);
 
 // ---- tensor storage ----------------------------------------------------------------------------
