@@ -82,7 +82,7 @@ struct BenchMatmulCommand: ParsableCommand {
         let b = Tensor.normal([K, N], std: 1 / Float(K).squareRoot(), generator: g)
 
         // Raw buffers for the reference (Tensor storage is internal to the library).
-        let rawDst = UnsafeMutablePointer<Float>.allocate(capacity: M * N)
+        let rawDst = UnsafeMutableRawPointer.allocate(byteCount: M * N * 4, alignment: 64).assumingMemoryBound(to: Float.self)
         rawDst.initialize(repeating: 0, count: M * N)
         defer { rawDst.deallocate() }
         var keepAlive: [UnsafeMutableRawPointer] = []
