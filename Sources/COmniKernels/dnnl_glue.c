@@ -139,10 +139,18 @@ static dnnl_data_type_t dt_of(int omni_dt) {
     }
 }
 
-static int md3(dnnl_memory_desc_t *md, int64_t b, int64_t r, int64_t c, const int64_t *strides, dnnl_data_type_t dt) {
+// [b, r, c] with element strides; `two_d` drops the batch axis (every operand has batch 1):
+// oneDNN's brgemm matmul runs ~2% faster on 2-D descriptors than on the same 1×r×c in 3-D.
+static int md3(dnnl_memory_desc_t *md, int two_d, int64_t b, int64_t r, int64_t c, const int64_t *strides,
+               dnnl_data_type_t dt) {
     dnnl_dims_t dims = { b, r, c };
     dnnl_dims_t st = { strides[0], strides[1], strides[2] };
     if (b == 1) st[0] = r * c;  // a broadcast batch of 1: any stride is fine, keep it canonical
+    if (two_d) {
+        dnnl_dims_t d2 = { r, c }, s2 = { st[1], st[2] };
+        CHECK(dnnl_memory_desc_init_by_strides(md, 2, d2, dt, s2), "memory_desc_init (matmul)");
+        return 0;
+    }
     CHECK(dnnl_memory_desc_init_by_strides(md, 3, dims, dt, st), "memory_desc_init (matmul)");
     return 0;
 }
@@ -165,27 +173,37 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
     if (bw == 1) key[10] = 0;
 
     dnnl_memory_desc_t smd, wmd, bmd, dmd, scmd, zpmd;
-    int rc;
-    if ((rc = md3(&smd, bs, M, K, ss, sdt))) return rc;
-    if ((rc = md3(&wmd, bw, K, N, ws, wdt))) return rc;
+    int rc, two_d = B == 1;
+    if ((rc = md3(&smd, two_d, bs, M, K, ss, sdt))) return rc;
+    if ((rc = md3(&wmd, two_d, bw, K, N, ws, wdt))) return rc;
     int64_t dst_st[3] = { M * N, N, 1 };
-    if ((rc = md3(&dmd, B, M, N, dst_st, dnnl_f32))) return rc;
+    if ((rc = md3(&dmd, two_d, B, M, N, dst_st, dnnl_f32))) return rc;
     int64_t bias_st[3] = { N, N, 1 };
-    if (bias && (rc = md3(&bmd, 1, 1, N, bias_st, dnnl_f32))) return rc;
+    if (bias && (rc = md3(&bmd, two_d, 1, 1, N, bias_st, dnnl_f32))) return rc;
 
     dnnl_primitive_t prim;
     const_dnnl_primitive_desc_t pd;
     if (!cache_get(key, &prim, &pd)) {
         dnnl_matmul_desc_t desc;
-        CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias ? &bmd : NULL, &dmd), "matmul_desc_init");
+        CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias && !quant ? &bmd : NULL, &dmd), "matmul_desc_init");
         dnnl_primitive_attr_t attr;
         CHECK(dnnl_primitive_attr_create(&attr), "attr_create");
+        if (quant && bias) {
+            // oneDNN 2.x adds an int8 matmul's bias to the accumulator *before* the output scale
+            // (dst = scale · (acc + bias)); a float bias must come after it, as a binary post-op.
+            dnnl_post_ops_t post;
+            dnnl_status_t s0 = dnnl_post_ops_create(&post);
+            if (s0 == dnnl_success) s0 = dnnl_post_ops_append_binary(post, dnnl_binary_add, &bmd);
+            if (s0 == dnnl_success) s0 = dnnl_primitive_attr_set_post_ops(attr, post);
+            dnnl_post_ops_destroy(post);
+            if (s0 != dnnl_success) { dnnl_primitive_attr_destroy(attr); return fail(s0, "matmul int8 bias post-op"); }
+        }
         if (quant) {
             float rt = DNNL_RUNTIME_F32_VAL;
             int32_t rtz = DNNL_RUNTIME_S32_VAL;
             // Scales (and the zero point) are runtime arguments, so one primitive serves every
             // calibration of the same shape.
-            dnnl_status_t s1 = dnnl_primitive_attr_set_output_scales(attr, 1, nscales > 1 ? (1 << 2) : 0, &rt);
+            dnnl_status_t s1 = dnnl_primitive_attr_set_output_scales(attr, 1, nscales > 1 ? (1 << (two_d ? 1 : 2)) : 0, &rt);  // mask: the N axis
             dnnl_status_t s2 = zp ? dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rtz) : dnnl_success;
             if (s1 != dnnl_success || s2 != dnnl_success) {
                 dnnl_primitive_attr_destroy(attr);
@@ -204,7 +222,10 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
     kinds[n] = DNNL_ARG_SRC; mds[n] = smd; ptrs[n++] = (void *)src;
     kinds[n] = DNNL_ARG_WEIGHTS; mds[n] = wmd; ptrs[n++] = (void *)wei;
     kinds[n] = DNNL_ARG_DST; mds[n] = dmd; ptrs[n++] = dst;
-    if (bias) { kinds[n] = DNNL_ARG_BIAS; mds[n] = bmd; ptrs[n++] = (void *)bias; }
+    if (bias) {
+        kinds[n] = quant ? (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1) : DNNL_ARG_BIAS;
+        mds[n] = bmd; ptrs[n++] = (void *)bias;
+    }
     if (quant) {
         dnnl_dims_t sd = { nscales };
         dnnl_memory_desc_init_by_tag(&scmd, 1, sd, dnnl_f32, dnnl_a);
@@ -224,11 +245,6 @@ int omni_matmul(int dtype, int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t
     return matmul_generic(0, dtype, bs, bw, M, N, K, src, ss, wei, ws, bias, dst, NULL, NULL, 0);
 }
 
-OMNI_CLONES static void add_bias_rows(int64_t rows, int64_t n, const float *bias, float *dst) {
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < n; j++) dst[r * n + j] += bias[j];
-}
-
 int omni_matmul_u8s8(int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
                      const uint8_t *a, const int64_t *as, int32_t a_zero, float a_scale,
                      const int8_t *b, const int64_t *bstr, const float *b_scales, int64_t nscales,
@@ -238,12 +254,10 @@ int omni_matmul_u8s8(int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
     if (!scales) return fail(dnnl_out_of_memory, "scales allocation");
     for (int64_t i = 0; i < nscales; i++) scales[i] = a_scale * b_scales[i];
     int32_t zp = a_zero;
-    // The bias is added here, not by oneDNN: oneDNN 2.x applies output scales after the bias
-    // (dst = scale * (acc + bias)), which would scale a float bias by the quantization scales.
-    int rc = matmul_generic(1, OMNI_U8, bs, bw, M, N, K, a, as, b, bstr, NULL, dst,
+    // The float bias goes in as a binary post-op after the output scale (see matmul_generic).
+    int rc = matmul_generic(1, OMNI_U8, bs, bw, M, N, K, a, as, b, bstr, bias, dst,
                             a_zero ? &zp : NULL, scales, nscales);
     if (scales != stack_scales) free(scales);
-    if (rc == 0 && bias) add_bias_rows((bs > bw ? bs : bw) * M, N, bias, dst);
     return rc;
 }
 

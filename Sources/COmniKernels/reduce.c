@@ -17,8 +17,16 @@ OMNI_CLONES static float row_sum(const float *x, int64_t n) {
     return s;
 }
 OMNI_CLONES static float row_max(const float *x, int64_t n) {
-    float m = -INFINITY; int nan = 0;
-    for (int64_t i = 0; i < n; i++) { float v = x[i]; nan |= (v != v); m = v > m ? v : m; }
+    // 16 running maxima, like row_sum: a single one is a loop-carried dependence that stays scalar.
+    float acc[16];
+    int nan = 0;
+    for (int j = 0; j < 16; j++) acc[j] = -INFINITY;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) { float v = x[i + j]; nan |= (v != v); acc[j] = v > acc[j] ? v : acc[j]; }
+    float m = -INFINITY;
+    for (int j = 0; j < 16; j++) m = acc[j] > m ? acc[j] : m;
+    for (; i < n; i++) { float v = x[i]; nan |= (v != v); m = v > m ? v : m; }
     return nan ? NAN : m;
 }
 static float row_min(const float *x, int64_t n) {
@@ -127,8 +135,9 @@ void omni_cumsum_f32(int64_t outer, int64_t n, int64_t inner, const float *x, fl
 OMNI_CLONES static void softmax_row(int lg, const float *x, int64_t n, float *y) {
     float m = row_max(x, n);
     if (m == -INFINITY) m = 0;  // a fully masked row gives exp(-inf) = 0 terms, then NaN as in PyTorch
-    float acc = 0;
-    for (int64_t i = 0; i < n; i++) { float e = omni_expf(x[i] - m); y[i] = e; acc += e; }
+    // exp first, then the vectorised fixed-order sum: a running `acc += e` keeps the exp loop scalar.
+    for (int64_t i = 0; i < n; i++) y[i] = omni_expf(x[i] - m);
+    float acc = row_sum(y, n);
     if (lg) {
         // (x - m) - log Σ, not x - (m + log Σ): for large |m| the sum m + log Σ would be rounded
         // to the ulp of m (6e-5 at 1000) before the subtraction

@@ -33,19 +33,27 @@ int omni_sync_omp_threads(void) {
 
 int omni_omp_threads_here(void) { return omp_get_max_threads(); }
 
-struct omni_par_ctx { omni_task_fn fn; void *ctx; int n; };
+struct omni_par_ctx { omni_task_fn fn; void *ctx; int n; int next; };
 
 static void omni_trampoline(void *p) {
     struct omni_par_ctx *c = (struct omni_par_ctx *)p;
-    int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-    // Logical tasks are fixed by the caller; the team may be smaller (nested regions).
-    for (int t = tid; t < c->n; t += nt) c->fn(c->ctx, t, c->n);
+    // Logical tasks are fixed by the caller; threads claim them one at a time, so a thread that the
+    // OS deschedules (a busy machine) holds up only its current task, not a fixed share. What a
+    // task computes depends on its index alone, never on the thread that runs it.
+    for (;;) {
+        int t = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+        if (t >= c->n) break;
+        c->fn(c->ctx, t, c->n);
+    }
 }
 
-void omni_parallel(int nthreads, omni_task_fn fn, void *ctx) {
-    if (nthreads <= 1) { fn(ctx, 0, 1); return; }
-    struct omni_par_ctx c = { fn, ctx, nthreads };
-    GOMP_parallel(omni_trampoline, &c, (unsigned)nthreads, 0);
+void omni_parallel(int ntasks, omni_task_fn fn, void *ctx) {
+    if (ntasks <= 1) { fn(ctx, 0, 1); return; }
+    int team = omni_get_num_threads();
+    if (team > ntasks) team = ntasks;
+    struct omni_par_ctx c = { fn, ctx, ntasks, 0 };
+    if (team <= 1) { omni_trampoline(&c); return; }
+    GOMP_parallel(omni_trampoline, &c, (unsigned)team, 0);
 }
 
 void omni_nd_for(int ndim, const int64_t *shape, int nin, const int64_t *const *strides,
@@ -96,5 +104,9 @@ void omni_nd_parallel(int ndim, const int64_t *shape, int nin, const int64_t *co
     for (int d = 0; d < ndim; d++) total *= shape[d];
     if (total == 0) return;
     struct nd_par c = { ndim, shape, nin, strides, total, fn, ctx };
-    omni_parallel(omni_chunks(total), nd_par_task, &c);
+    // Elementwise results do not depend on the split, so large ones get 4 tasks per thread,
+    // which balances the work when the machine is busy.
+    int chunks = omni_chunks(total);
+    if (chunks > 1 && total >= (int64_t)chunks * 4 * OMNI_PAR_MIN) chunks *= 4;
+    omni_parallel(chunks, nd_par_task, &c);
 }

@@ -1,3 +1,4 @@
+import COmniKernels
 import Foundation
 
 /// A reference-counted, 64-byte aligned buffer of elements of one dtype.
@@ -16,7 +17,11 @@ final class TensorStorage: @unchecked Sendable {
         self.count = count
         self.dtype = dtype
         let bytes = Swift.max(count * dtype.size, 1)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        // Large blocks are reused from freed ones instead of page-faulted in fresh (see storage.c).
+        guard let p = omni_storage_alloc(bytes) else {
+            preconditionFailure("Tensor: cannot allocate \(bytes) bytes for \(count) \(dtype) elements")
+        }
+        pointer = p
         if zeroed { memset(pointer, 0, bytes) }
         owner = nil
     }
@@ -30,6 +35,6 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        if owner == nil { pointer.deallocate() }
+        if owner == nil { omni_storage_free(pointer, Swift.max(count * dtype.size, 1)) }
     }
 }

@@ -23,8 +23,21 @@ typedef void (*omni_task_fn)(void *ctx, int tid, int nthreads);
 /// The OpenMP thread count a parallel region started on the calling thread gets (oneDNN's);
 /// Omni's oneDNN calls set it to omni_get_num_threads() first.
 int omni_omp_threads_here(void);
-/// Runs fn(ctx, tid, n) for tid in 0..<n on the shared pool (n <= 1 runs inline).
+/// Runs fn(ctx, tid, n) for tid in 0..<n on the shared pool (n <= 1 runs inline). Tasks may
+/// outnumber the pool's threads; threads claim them dynamically, so a task must depend only on tid.
 void omni_parallel(int nthreads, omni_task_fn fn, void *ctx);
+
+// ---- tensor storage ----------------------------------------------------------------------------
+/// A 64-byte aligned buffer of at least `bytes` bytes (NULL when out of memory). Large blocks
+/// come from a bounded cache of freed ones (OMNI_STORAGE_CACHE_MB, default 1 GiB or 1/8 of RAM),
+/// so that ops producing big outputs do not page-fault fresh memory in on every call.
+void *omni_storage_alloc(size_t bytes);
+/// Returns a block from omni_storage_alloc; `bytes` is the size it was allocated with.
+void omni_storage_free(void *ptr, size_t bytes);
+/// Bytes held by the cache of freed blocks.
+size_t omni_storage_cached_bytes(void);
+/// Frees every cached block.
+void omni_storage_release_cache(void);
 
 // ---- dtypes (values match Swift's DType.code) ---------------------------------------------------
 enum {

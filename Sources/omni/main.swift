@@ -1,2 +1,0 @@
-import OmniTensor
-print("omni")
