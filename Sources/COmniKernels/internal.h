@@ -86,11 +86,12 @@ static inline float omni_tanhf(float x) {
 /// amplified rounding of a2 (4e-6 in all at a = 9, where erfc reaches the subnormals):
 /// exp(x) for x <= 0 (GELU's exp(-x²/2)): omni_expf's polynomial with the rounding done by the
 /// 1.5·2^23 shifter and 2^n added straight into the exponent bits — about half the instructions
-/// of omni_expf, which keeps GELU bandwidth-bound. Below -86 it returns 0 (the true value < 4.5e-38).
+/// of omni_expf, which keeps GELU bandwidth-bound. Below -86 the exponent is built in two steps
+/// (2^(n+64) · 2^-64) so subnormal results stay right; below -104 the result rounds to 0.
 static inline float omni_exp_nonpositive(float x) {
     const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer in the low bits
-    float keep = x >= -86.0f ? 1.0f : 0.0f;
-    x = x >= -86.0f ? x : -86.0f;
+    float keep = x >= -104.0f ? 1.0f : 0.0f;
+    x = x >= -104.0f ? x : -104.0f;
     float fx = x * 1.44269504088896341f + shifter;
     union { float f; uint32_t u; } n = { fx };
     fx -= shifter;                       // round(x / ln 2)
@@ -104,9 +105,11 @@ static inline float omni_exp_nonpositive(float x) {
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * z + r + 1.0f;
+    uint32_t deep = x < -86.0f ? 64u : 0u;
     union { float f; uint32_t u; } e = { y };
-    e.u += (n.u - 0x4B400000u) << 23;    // y · 2^round(x / ln 2)
-    return e.f * keep;
+    e.u += (n.u - 0x4B400000u + deep) << 23;    // y · 2^(round(x / ln 2) + deep)
+    float unscale = x < -86.0f ? 5.42101086242752217e-20f : 1.0f;  // 2^-64
+    return e.f * unscale * keep;
 }
 /// erfc(a) = exp(-a^2) t P(t) with t = 1 / (1 + 0.4 a); P is a degree-8
 /// minimax fit of erfcx(a) / t on t in [0, 1] (relative error 1.3e-7 in exact arithmetic;
