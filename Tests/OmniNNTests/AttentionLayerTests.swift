@@ -108,6 +108,28 @@ import Testing
         expectClose(plain(x, mask: additive).output, ref.output, "additive -inf mask = causal")
     }
 
+    @Test func attentionDropoutOnlyInTrainingWithTheGeneratorsMask() {
+        let p: Float = 0.5
+        for seed in testSeeds {
+            let g = Generator(seed: seed)
+            let attn = MultiHeadAttention(dimension: 8, heads: 2, isCausal: true, dropout: p, generator: g)
+            let x = randomTensor([2, 3, 8], seed: seed)
+            let params = parameterValues(attn)
+            let plain = NNRef.attention(values(x), batch: 2, queries: 3, dimension: 8, heads: 2, params, "", isCausal: true)
+            attn.eval()
+            expectClose(attn(x).output, plain.output, "eval: no dropout, seed \(seed)")
+            attn.train()
+            let replay = Generator(seed: 0)
+            replay.state = g.state
+            let mask = dropoutMask(count: 2 * 2 * 3 * 3, p: p, generator: replay)
+            let r = attn(x, returnWeights: true)
+            let ref = NNRef.attention(values(x), batch: 2, queries: 3, dimension: 8, heads: 2, params, "", isCausal: true, dropout: mask)
+            expectClose(r.output, ref.output, "training: dropped attention weights, seed \(seed)")
+            expectClose(r.weights!, plain.weights, "returned weights are taken before dropout")
+            #expect(g.state == replay.state)
+        }
+    }
+
     // MARK: KV cache
 
     /// Feeds x [B, T, D] through `step` in chunks of the given sizes and joins the outputs.

@@ -45,6 +45,13 @@ func paddingMask(lengths: [Int], count t: Int) -> Tensor {
     Tensor(lengths.flatMap { l in (0..<t).map { $0 < l } }, shape: [lengths.count, t])
 }
 
+/// A dropout mask scaled by 1/(1 − p), drawn as the library draws it: one uniform per element in
+/// C order from `generator`, kept when below 1 − p.
+func dropoutMask(count: Int, p: Float, generator g: Generator) -> [Double] {
+    let keep = Double(1 - p)
+    return (0..<count).map { _ in g.nextDouble() < keep ? 1 / keep : 0 }
+}
+
 /// Float64 references of the layers.
 enum NNRef {
     static func add(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map(+) }
@@ -142,11 +149,13 @@ enum NNRef {
     /// `x` is [B, Tq, D]; `context` [B, Tk, Dc] for cross-attention (nil: self-attention on x).
     /// Query i of Tq sits at key position i + Tk − Tq (causal band and window as in
     /// scaledDotProductAttention). A query with no key left gets zero weights.
-    /// Returns the output [B, Tq, D] and the weights [B, H, Tq, Tk].
+    /// `dropout` multiplies the weights [B, H, Tq, Tk] before they meet the values (a dropout mask
+    /// already scaled by 1/(1 − p)). Returns the output [B, Tq, D] and the weights before dropout
+    /// [B, H, Tq, Tk].
     static func attention(_ x: [Double], context: [Double]? = nil, batch: Int, queries tq: Int, dimension d: Int,
                           heads: Int, contextDimension: Int? = nil, _ p: ParameterValues, _ prefix: String,
                           rotary: RotaryEmbedding? = nil, isCausal: Bool = false, window: Int? = nil,
-                          keyPadding: [Bool]? = nil) -> (output: [Double], weights: [Double]) {
+                          keyPadding: [Bool]? = nil, dropout: [Double]? = nil) -> (output: [Double], weights: [Double]) {
         let dc = contextDimension ?? d
         let source = context ?? x
         let tk = source.count / (batch * dc)
@@ -182,8 +191,9 @@ enum NNRef {
                     let ex = scores.map { exp($0 - top) }
                     let total = ex.reduce(0, +)
                     for j in 0..<tk {
-                        let w = ex[j] / total
-                        weights[((b * heads + h) * tq + i) * tk + j] = w
+                        let at = ((b * heads + h) * tq + i) * tk + j
+                        weights[at] = ex[j] / total
+                        let w = weights[at] * (dropout?[at] ?? 1)
                         for e in 0..<dh { merged[(b * tq + i) * d + h * dh + e] += w * v[(b * tk + j) * d + h * dh + e] }
                     }
                 }
@@ -207,14 +217,26 @@ enum NNRef {
         var contextDimension: Int? = nil
     }
 
+    /// Dropout masks of a Transformer block in training, each already scaled by 1/(1 − p): the
+    /// attention weights' [B, H, T, T] and the two residual branches' [B, T, D].
+    struct BlockDropout {
+        var attention: [Double]
+        var residual: [[Double]]
+    }
+
     /// ``TransformerEncoderLayer`` on x [B, T, D].
-    static func encoderLayer(_ x: [Double], batch: Int, _ p: ParameterValues, _ c: Block, keyPadding: [Bool]? = nil) -> [Double] {
+    static func encoderLayer(_ x: [Double], batch: Int, _ p: ParameterValues, _ c: Block, keyPadding: [Bool]? = nil,
+                             dropout: BlockDropout? = nil) -> [Double] {
         let d = c.dimension, t = x.count / (batch * d)
         func attend(_ h: [Double]) -> [Double] {
-            attention(h, batch: batch, queries: t, dimension: d, heads: c.heads, p, "self_attn.", rotary: c.rotary,
-                      isCausal: c.isCausal, window: c.window, keyPadding: keyPadding).output
+            let a = attention(h, batch: batch, queries: t, dimension: d, heads: c.heads, p, "self_attn.", rotary: c.rotary,
+                              isCausal: c.isCausal, window: c.window, keyPadding: keyPadding, dropout: dropout?.attention).output
+            return dropout.map { zip(a, $0.residual[0]).map(*) } ?? a
         }
-        func mlp(_ h: [Double]) -> [Double] { NNRef.mlp(h, p, "mlp.", inSize: d, hidden: c.hidden, outSize: d, activation: c.activation) }
+        func mlp(_ h: [Double]) -> [Double] {
+            let m = NNRef.mlp(h, p, "mlp.", inSize: d, hidden: c.hidden, outSize: d, activation: c.activation)
+            return dropout.map { zip(m, $0.residual[1]).map(*) } ?? m
+        }
         func norm(_ h: [Double], _ key: String) -> [Double] { NNRef.norm(c.norm, h, p, key + ".", d: d, eps: c.eps) }
         switch c.placement {
         case .pre:

@@ -41,4 +41,24 @@ import Testing
             v[0].flatMap { id in Array(p["weight"]![(Int(id) * 4)..<(Int(id) * 4 + 4)]) }
         }
     }
+
+    @Test(arguments: Activation.allCases)
+    func mlpEveryActivationGatedAndNot(activation: Activation) {
+        for gated in [false, true] {
+            for seed in testSeeds {
+                let mlp = MLP(inputSize: 4, hiddenSize: 6, outputSize: 3, activation: activation, gated: gated, bias: seed != 2,
+                              generator: Generator(seed: seed))
+                let x = randomTensor([2, 3, 4], seed: seed)
+                let ref = NNRef.mlp(values(x), parameterValues(mlp), "", inSize: 4, hidden: 6, outSize: 3, activation: activation, gated: gated)
+                expectClose(mlp(x), ref, shape: [2, 3, 3], "mlp \(activation) gated \(gated) seed \(seed)")
+                expectClose(mlp(nonContiguous(x)), ref, "mlp non-contiguous")
+            }
+            let mlp = MLP(inputSize: 4, hiddenSize: 6, activation: activation, gated: gated, generator: Generator(seed: 4))
+            #expect(mlp.namedParameters().count == (gated ? 6 : 4))
+            checkModuleGradients(mlp, inputs: [randomTensor([3, 4], seed: 5)], "mlp \(activation) gated \(gated)",
+                                 op: { m, t in m(t[0]) }) { v, p in
+                NNRef.mlp(v[0], p, "", inSize: 4, hidden: 6, outSize: 4, activation: activation, gated: gated)
+            }
+        }
+    }
 }

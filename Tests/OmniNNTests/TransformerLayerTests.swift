@@ -206,18 +206,51 @@ import Testing
 
     // MARK: Modes and loading
 
-    @Test func dropoutActsOnlyInTraining() {
-        let layer = TransformerEncoderLayer(dimension: 8, heads: 2, mlpHiddenSize: 12, dropout: 0.5, generator: Generator(seed: 1))
-        let reference = TransformerEncoderLayer(dimension: 8, heads: 2, mlpHiddenSize: 12, generator: Generator(seed: 1))
-        let x = randomTensor([2, 3, 8], seed: 2)
-        #expect(layer.namedModules().map(\.path).contains("dropout"))
-        layer.eval()
-        #expect(layer(x).output.toArray() == reference(x).output.toArray(), "evaluation: dropout is off")
-        layer.train()
-        #expect(layer.isTraining && layer.attention.isTraining)
-        let y = layer(x).output
-        #expect(y.toArray() != reference(x).output.toArray(), "training: dropout changes the output")
-        #expect(!y.toArray().contains { $0.isNaN })
+    @Test(arguments: [NormPlacement.pre, .post])
+    func encoderDropoutInTrainingMatchesTheReferenceMasks(placement: NormPlacement) {
+        let c = Case(placement: placement, norm: .layer, isCausal: true)
+        let p: Float = 0.25
+        for seed in testSeeds {
+            let g = Generator(seed: seed)
+            let layer = TransformerEncoderLayer(dimension: 8, heads: 2, mlpHiddenSize: 12, placement: placement, isCausal: true,
+                                                dropout: p, generator: g)
+            Self.randomizeNorms(layer, seed: seed)
+            #expect(layer.namedModules().map(\.path).contains("dropout"))
+            #expect(layer.namedParameters().map(\.path).allSatisfy { !$0.hasPrefix("dropout") })
+            let x = randomTensor([2, 3, 8], seed: seed)
+            let params = parameterValues(layer)
+            // evaluation: no dropout at all, and the generator is not touched
+            layer.eval()
+            let before = g.state
+            expectClose(layer(x).output, NNRef.encoderLayer(values(x), batch: 2, params, c.block), "eval seed \(seed)")
+            #expect(g.state == before, "evaluation must not draw from the generator")
+            // training: the masks are drawn in order — attention weights, then each residual branch
+            layer.train()
+            let replay = Generator(seed: 0)
+            replay.state = g.state
+            let masks = NNRef.BlockDropout(attention: dropoutMask(count: 2 * 2 * 3 * 3, p: p, generator: replay),
+                                           residual: [dropoutMask(count: 48, p: p, generator: replay),
+                                                      dropoutMask(count: 48, p: p, generator: replay)])
+            #expect(masks.residual[0].contains(0) && masks.attention.contains(0), "some values should be dropped")
+            let y = layer(x).output
+            expectClose(y, NNRef.encoderLayer(values(x), batch: 2, params, c.block, dropout: masks), "training seed \(seed)")
+            #expect(g.state == replay.state, "training draws exactly the three masks")
+            #expect(y.toArray() != layer(x).output.toArray(), "the next call draws new masks")
+        }
+        // gradients through the masks: replay the same generator state on every evaluation
+        let g = Generator(seed: 9)
+        let layer = TransformerEncoderLayer(dimension: 8, heads: 2, mlpHiddenSize: 12, placement: placement, isCausal: true,
+                                            dropout: p, generator: g)
+        let start = g.state
+        let replay = Generator(seed: 0)
+        replay.state = start
+        let masks = NNRef.BlockDropout(attention: dropoutMask(count: 2 * 2 * 3 * 3, p: p, generator: replay),
+                                       residual: [dropoutMask(count: 48, p: p, generator: replay),
+                                                  dropoutMask(count: 48, p: p, generator: replay)])
+        checkModuleGradients(layer, inputs: [randomTensor([2, 3, 8], seed: 10)], "\(placement)-norm encoder with dropout",
+                             op: { m, t in g.state = start; return m(t[0]).output }) { v, p in
+            NNRef.encoderLayer(v[0], batch: 2, p, c.block, dropout: masks)
+        }
     }
 
     @Test func encoderStateDictRoundTripsThroughSafeTensors() throws {
