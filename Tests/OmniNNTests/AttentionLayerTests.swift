@@ -33,16 +33,22 @@ import Testing
 
     static let d = 8, heads = 2, batch = 2
 
-    func make(_ c: Case, seed: UInt64) -> MultiHeadAttention {
-        MultiHeadAttention(dimension: Self.d, heads: Self.heads, contextDimension: c.context?.dimension, bias: c.bias,
-                           rotary: c.rotary, isCausal: c.isCausal, window: c.window, generator: Generator(seed: seed))
+    /// The case's rotary embedding for heads of `d / heads` values.
+    func rotary(_ c: Case, d: Int) -> RotaryEmbedding? {
+        c.rotary.map { RotaryEmbedding(dimension: d / Self.heads, base: $0.base, layout: $0.layout) }
     }
 
-    func reference(_ c: Case, _ x: [Double], context: [Double]?, _ p: ParameterValues) -> (output: [Double], weights: [Double]) {
+    /// The layer of width `d` (8 for the forward checks; 4 keeps the gradient checks fast).
+    func make(_ c: Case, seed: UInt64, d: Int = Self.d) -> MultiHeadAttention {
+        MultiHeadAttention(dimension: d, heads: Self.heads, contextDimension: c.context?.dimension, bias: c.bias,
+                           rotary: rotary(c, d: d), isCausal: c.isCausal, window: c.window, generator: Generator(seed: seed))
+    }
+
+    func reference(_ c: Case, _ x: [Double], context: [Double]?, _ p: ParameterValues, d: Int = Self.d) -> (output: [Double], weights: [Double]) {
         let tk = c.context?.length ?? c.queries
         let padding = c.keyLengths.map { ls in ls.flatMap { l in (0..<tk).map { $0 < l } } }
-        return NNRef.attention(x, context: context, batch: Self.batch, queries: c.queries, dimension: Self.d, heads: Self.heads,
-                               contextDimension: c.context?.dimension, p, "", rotary: c.rotary, isCausal: c.isCausal,
+        return NNRef.attention(x, context: context, batch: Self.batch, queries: c.queries, dimension: d, heads: Self.heads,
+                               contextDimension: c.context?.dimension, p, "", rotary: rotary(c, d: d), isCausal: c.isCausal,
                                window: c.window, keyPadding: padding)
     }
 
@@ -72,17 +78,17 @@ import Testing
             expectClose(r2.output, ref.output, "\(c) non-contiguous seed \(seed)")
         }
         // gradients with respect to the input, the context and every projection
-        let attn = make(c, seed: 42)
-        let x = randomTensor([Self.batch, c.queries, Self.d], seed: 43)
+        let attn = make(c, seed: 42, d: 4)
+        let x = randomTensor([Self.batch, c.queries, 4], seed: 43)
         let context = c.context.map { randomTensor([Self.batch, $0.length, $0.dimension], seed: 44) }
         checkModuleGradients(attn, inputs: [x] + (context.map { [$0] } ?? []), "\(c) gradients", op: { m, t in
             m(t[0], context: t.count > 1 ? t[1] : nil, keyPadding: keyPadding).output
-        }) { v, p in reference(c, v[0], context: v.count > 1 ? v[1] : nil, p).output }
+        }) { v, p in reference(c, v[0], context: v.count > 1 ? v[1] : nil, p, d: 4).output }
         // the weights are differentiable too (they depend on the query and key projections only)
         checkModuleGradients(attn, inputs: [x] + (context.map { [$0] } ?? []), parameters: { $0.hasPrefix("q_proj") || $0.hasPrefix("k_proj") },
                              "\(c) weight gradients", op: { m, t in
             m(t[0], context: t.count > 1 ? t[1] : nil, keyPadding: keyPadding, returnWeights: true).weights!
-        }) { v, p in reference(c, v[0], context: v.count > 1 ? v[1] : nil, p).weights }
+        }) { v, p in reference(c, v[0], context: v.count > 1 ? v[1] : nil, p, d: 4).weights }
     }
 
     @Test func fullyPaddedRowGivesTheOutputBias() {

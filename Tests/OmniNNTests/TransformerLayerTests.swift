@@ -17,22 +17,31 @@ import Testing
             "\(placement)-norm \(norm)\(isCausal ? " causal" : "")\(window.map { " window \($0)" } ?? "")\(rotary != nil ? " rotary" : "") \(activation)"
         }
 
-        var block: NNRef.Block {
-            NNRef.Block(dimension: TransformerLayerTests.d, heads: TransformerLayerTests.heads, hidden: TransformerLayerTests.hidden,
-                        activation: activation, placement: placement, norm: norm, rotary: rotary, isCausal: isCausal,
-                        window: window, contextDimension: 6)
+        /// The rotary embedding for heads of `dimension / heads` values.
+        func rotary(dimension: Int) -> RotaryEmbedding? {
+            rotary.map { RotaryEmbedding(dimension: dimension / TransformerLayerTests.heads, base: $0.base, layout: $0.layout) }
         }
 
-        func encoder(seed: UInt64) -> TransformerEncoderLayer {
-            TransformerEncoderLayer(dimension: TransformerLayerTests.d, heads: TransformerLayerTests.heads,
-                                    mlpHiddenSize: TransformerLayerTests.hidden, activation: activation, placement: placement,
-                                    norm: norm, rotary: rotary, isCausal: isCausal, window: window, generator: Generator(seed: seed))
+        /// The reference's hyper-parameters; gradient checks use a smaller block (d 4, hidden 6)
+        /// so that central differences over every parameter stay fast.
+        func block(dimension: Int = TransformerLayerTests.d, hidden: Int = TransformerLayerTests.hidden) -> NNRef.Block {
+            NNRef.Block(dimension: dimension, heads: TransformerLayerTests.heads, hidden: hidden,
+                        activation: activation, placement: placement, norm: norm, rotary: rotary(dimension: dimension),
+                        isCausal: isCausal, window: window, contextDimension: 6)
         }
 
-        func decoder(seed: UInt64) -> TransformerDecoderLayer {
-            TransformerDecoderLayer(dimension: TransformerLayerTests.d, heads: TransformerLayerTests.heads,
-                                    mlpHiddenSize: TransformerLayerTests.hidden, contextDimension: 6, activation: activation,
-                                    placement: placement, norm: norm, rotary: rotary, window: window, generator: Generator(seed: seed))
+        var block: NNRef.Block { block() }
+
+        func encoder(seed: UInt64, dimension: Int = TransformerLayerTests.d, hidden: Int = TransformerLayerTests.hidden) -> TransformerEncoderLayer {
+            TransformerEncoderLayer(dimension: dimension, heads: TransformerLayerTests.heads,
+                                    mlpHiddenSize: hidden, activation: activation, placement: placement, norm: norm,
+                                    rotary: rotary(dimension: dimension), isCausal: isCausal, window: window, generator: Generator(seed: seed))
+        }
+
+        func decoder(seed: UInt64, dimension: Int = TransformerLayerTests.d, hidden: Int = TransformerLayerTests.hidden) -> TransformerDecoderLayer {
+            TransformerDecoderLayer(dimension: dimension, heads: TransformerLayerTests.heads,
+                                    mlpHiddenSize: hidden, contextDimension: 6, activation: activation, placement: placement,
+                                    norm: norm, rotary: rotary(dimension: dimension), window: window, generator: Generator(seed: seed))
         }
     }
 
@@ -78,10 +87,12 @@ import Testing
             expectClose(layer(x).output, ref, shape: [Self.batch, t, Self.d], "encoder \(c) seed \(seed)")
             expectClose(layer(nonContiguous(x)).output, ref, "encoder \(c) non-contiguous")
         }
-        let layer = c.encoder(seed: 4)
+        let layer = c.encoder(seed: 4, dimension: 4, hidden: 6)
         Self.randomizeNorms(layer, seed: 4)
-        checkModuleGradients(layer, inputs: [randomTensor([Self.batch, t, Self.d], seed: 5)], "encoder \(c)",
-                             op: { m, x in m(x[0]).output }) { v, p in NNRef.encoderLayer(v[0], batch: Self.batch, p, c.block) }
+        checkModuleGradients(layer, inputs: [randomTensor([Self.batch, t, 4], seed: 5)], "encoder \(c)",
+                             op: { m, x in m(x[0]).output }) { v, p in
+            NNRef.encoderLayer(v[0], batch: Self.batch, p, c.block(dimension: 4, hidden: 6))
+        }
     }
 
     @Test func encoderWithKeyPaddingReturnsSelfAttentionWeights() {
@@ -165,12 +176,14 @@ import Testing
             expectClose(layer(nonContiguous(x), context: nonContiguous(context), contextPadding: pad).output, ref.output,
                         "decoder \(c) non-contiguous")
         }
-        let layer = c.decoder(seed: 7)
+        let layer = c.decoder(seed: 7, dimension: 4, hidden: 6)
         Self.randomizeNorms(layer, seed: 7)
-        let x = randomTensor([Self.batch, t, Self.d], seed: 8), context = randomTensor([Self.batch, s, 6], seed: 9)
+        let x = randomTensor([Self.batch, t, 4], seed: 8), context = randomTensor([Self.batch, s, 6], seed: 9)
         checkModuleGradients(layer, inputs: [x, context], "decoder \(c)", op: { m, v in
             m(v[0], context: v[1], contextPadding: pad).output
-        }) { v, p in NNRef.decoderLayer(v[0], context: v[1], batch: Self.batch, p, c.block, contextPadding: padding).output }
+        }) { v, p in
+            NNRef.decoderLayer(v[0], context: v[1], batch: Self.batch, p, c.block(dimension: 4, hidden: 6), contextPadding: padding).output
+        }
     }
 
     @Test(arguments: decoderCases)
