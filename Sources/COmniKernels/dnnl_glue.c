@@ -114,6 +114,9 @@ static int make_mem(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *
 // in concurrent matmuls). Executions are synchronous, so one buffer per thread suffices.
 static __thread void *t_scratch;
 static __thread size_t t_scratch_size;
+static pthread_key_t g_scratch_key;  // frees a thread's buffer when the thread exits
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, free); }
 
 static int scratchpad_for(dnnl_primitive_t prim, const dnnl_memory_desc_t **md, void **ptr) {
     const_dnnl_primitive_desc_t pd;
@@ -123,11 +126,14 @@ static int scratchpad_for(dnnl_primitive_t prim, const dnnl_memory_desc_t **md, 
     *ptr = NULL;
     if (size == 0) { *md = NULL; return 0; }
     if (size > t_scratch_size) {
+        pthread_once(&g_scratch_once, scratch_key_init);
         free(t_scratch);
         t_scratch = NULL; t_scratch_size = 0;
+        pthread_setspecific(g_scratch_key, NULL);
         size_t rounded = (size + 63) / 64 * 64;
         if (posix_memalign(&t_scratch, 64, rounded) != 0) { t_scratch = NULL; return fail(dnnl_out_of_memory, "scratchpad allocation"); }
         t_scratch_size = rounded;
+        pthread_setspecific(g_scratch_key, t_scratch);
     }
     *ptr = t_scratch;
     return 0;
