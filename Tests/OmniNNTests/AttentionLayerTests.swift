@@ -170,7 +170,7 @@ import Testing
                 let y = Self.incremental(x, chunks: chunks) { attn($0, cache: cache).output }
                 #expect(cache.length == 6 && cache.isStatic == false)
                 expectClose(y, values(full), atol: 1e-5, rtol: 0, "cached chunks \(chunks) seed \(seed)")
-                // the cache holds the rotated keys of every position
+                // reset() starts a new sequence
                 cache.reset()
                 #expect(cache.length == 0 && cache.keys == nil)
             }
