@@ -107,19 +107,72 @@ static int make_mem(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *
     return 0;
 }
 
-#define MAX_ARGS 8
+// Every primitive is created with a user-managed scratchpad, passed here from a buffer of the
+// executing thread. The library-managed one of this oneDNN build (DNNL_ENABLE_CONCURRENT_EXEC off)
+// belongs to the thread that created the primitive, and the cache hands primitives to any thread:
+// two threads running cached primitives at once overwrote each other's temporaries (wrong results
+// in concurrent matmuls). Executions are synchronous, so one buffer per thread suffices.
+static __thread void *t_scratch;
+static __thread size_t t_scratch_size;
+static pthread_key_t g_scratch_key;  // frees a thread's buffer when the thread exits
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, free); }
+
+static int scratchpad_for(dnnl_primitive_t prim, const dnnl_memory_desc_t **md, void **ptr) {
+    const_dnnl_primitive_desc_t pd;
+    CHECK(dnnl_primitive_get_primitive_desc(prim, &pd), "primitive_get_primitive_desc");
+    *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t size = *md ? dnnl_memory_desc_get_size(*md) : 0;
+    *ptr = NULL;
+    if (size == 0) { *md = NULL; return 0; }
+    if (size > t_scratch_size) {
+        pthread_once(&g_scratch_once, scratch_key_init);
+        free(t_scratch);
+        t_scratch = NULL; t_scratch_size = 0;
+        pthread_setspecific(g_scratch_key, NULL);
+        size_t rounded = (size + 63) / 64 * 64;
+        if (posix_memalign(&t_scratch, 64, rounded) != 0) { t_scratch = NULL; return fail(dnnl_out_of_memory, "scratchpad allocation"); }
+        t_scratch_size = rounded;
+        pthread_setspecific(g_scratch_key, t_scratch);
+    }
+    *ptr = t_scratch;
+    return 0;
+}
+
+static dnnl_primitive_attr_t user_scratchpad_attr(void) {
+    dnnl_primitive_attr_t attr;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+    if (dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
+        return NULL;
+    }
+    return attr;
+}
+
+#define MAX_ARGS 9
 static int execute(dnnl_primitive_t prim, int nargs, const int *kinds, const dnnl_memory_desc_t *mds, void *const *ptrs) {
     dnnl_exec_arg_t args[MAX_ARGS];
     dnnl_memory_t mems[MAX_ARGS];
-    int made = 0, rc = 0;
-    for (int i = 0; i < nargs; i++) {
+    const dnnl_memory_desc_t *scratch_md;
+    void *scratch;
+    int made = 0, rc = scratchpad_for(prim, &scratch_md, &scratch);
+    for (int i = 0; rc == 0 && i < nargs; i++) {
         if ((rc = make_mem(&mems[i], &mds[i], ptrs[i])) != 0) break;
         made++;
         args[i].arg = kinds[i];
         args[i].memory = mems[i];
     }
+    int total = nargs;
+    if (rc == 0 && scratch_md) {
+        if ((rc = make_mem(&mems[made], scratch_md, scratch)) == 0) {
+            args[made].arg = DNNL_ARG_SCRATCHPAD;
+            args[made].memory = mems[made];
+            made++;
+            total++;
+        }
+    }
     if (rc == 0) {
-        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), nargs, args);
+        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), total, args);
         if (st == dnnl_success) st = dnnl_stream_wait(stream());
         if (st != dnnl_success) rc = fail(st, "primitive_execute");
     }
@@ -186,8 +239,8 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
     if (!cache_get(key, &prim, &pd)) {
         dnnl_matmul_desc_t desc;
         CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias && !quant ? &bmd : NULL, &dmd), "matmul_desc_init");
-        dnnl_primitive_attr_t attr;
-        CHECK(dnnl_primitive_attr_create(&attr), "attr_create");
+        dnnl_primitive_attr_t attr = user_scratchpad_attr();
+        if (!attr) return fail(dnnl_out_of_memory, "matmul attributes");
         if (quant && bias) {
             // oneDNN 2.x adds an int8 matmul's bias to the accumulator *before* the output scale
             // (dst = scale · (acc + bias)); a float bias must come after it, as a binary post-op.
@@ -305,7 +358,11 @@ static int conv_fwd_pd(const omni_conv2d_shape *s, int has_bias, dnnl_primitive_
     dnnl_convolution_desc_t d; dnnl_memory_desc_t x, w, b, y;
     int rc = conv_fwd_desc(s, has_bias, &d, &x, &w, &b, &y);
     if (rc) return rc;
-    CHECK(dnnl_primitive_desc_create(pd, &d, NULL, engine(), NULL), "convolution forward primitive_desc_create");
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    if (!attr) return fail(dnnl_out_of_memory, "convolution attributes");
+    dnnl_status_t st = dnnl_primitive_desc_create(pd, &d, attr, engine(), NULL);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return fail(st, "convolution forward primitive_desc_create");
     return 0;
 }
 
@@ -346,7 +403,10 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
         CHECK(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &xm, &wm, &ym, st, dil, pl, pr),
               "convolution_backward_data_desc_init");
         dnnl_primitive_desc_t npd;
-        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_attr_t attr = user_scratchpad_attr();
+        if (!attr) { dnnl_primitive_desc_destroy(hint); return fail(dnnl_out_of_memory, "convolution backward data attributes"); }
+        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, attr, engine(), hint);
+        dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward data primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward data primitive_create");
@@ -381,7 +441,10 @@ int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, con
         CHECK(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &xm, &wm,
               dbias ? &bm : NULL, &ym, st, dil, pl, pr), "convolution_backward_weights_desc_init");
         dnnl_primitive_desc_t npd;
-        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_attr_t attr = user_scratchpad_attr();
+        if (!attr) { dnnl_primitive_desc_destroy(hint); return fail(dnnl_out_of_memory, "convolution backward weights attributes"); }
+        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, attr, engine(), hint);
+        dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward weights primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward weights primitive_create");

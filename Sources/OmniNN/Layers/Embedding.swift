@@ -2,7 +2,7 @@ import OmniTensor
 
 /// A lookup table of `count` vectors of size `dimension` (key `weight` [count, dimension]),
 /// initialised N(0, 1) like PyTorch.
-public final class Embedding: Module {
+public final class Embedding: Module, @unchecked Sendable {
     @ParameterInfo(key: "weight") public var weight: Tensor
 
     public init(_ count: Int, _ dimension: Int, generator: Generator) {

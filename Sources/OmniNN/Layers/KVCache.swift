@@ -18,7 +18,11 @@ public final class KVCache: @unchecked Sendable {
 
     /// Appends new keys/values [B, H, t, Dh] and returns everything cached so far.
     func append(keys k: Tensor, values v: Tensor) -> (Tensor, Tensor) {
+        // A cross-attention cache holds a fixed context; growing it would silently mix the two.
+        precondition(!isStatic, "KVCache: this cache holds a cross-attention context and cannot take self-attention keys \(k.shape); use one cache per attention layer")
         if let keys, let values {
+            precondition(k.rank == 4 && k.shape[0] == keys.shape[0] && k.shape[1] == keys.shape[1] && k.shape[3] == keys.shape[3],
+                         "KVCache: new keys \(k.shape) do not continue the cached keys \(keys.shape) ([B, H, T, Dh]); reset() the cache for a new batch")
             self.keys = Tensor.concatenated([keys, k], axis: 2)
             self.values = Tensor.concatenated([values, v], axis: 2)
         } else {
