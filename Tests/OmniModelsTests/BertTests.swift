@@ -169,6 +169,55 @@ func compare(_ a: [Float], _ b: [Double]) -> (cosine: Double, maxAbs: Double) {
         #expect(model.isTraining)
     }
 
+    @Test func paddingIsSkippedWithoutChangingResults() {
+        // Two sequences in a right-padded batch against each run alone, token types included.
+        let model = BertModel(Self.tinyConfig, generator: Generator(seed: 4))
+        model.eval()
+        let ids = [[3, 7, 1, 9, 4, 2], [5, 8, 6, 0, 0, 0]]
+        let types = [[0, 0, 0, 1, 1, 1], [0, 1, 1, 0, 0, 0]]
+        let mask = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]]
+        let out = GradMode.withoutGrad {
+            model(Tensor(ids.flatMap { $0 }, shape: [2, 6]), attentionMask: Tensor(mask.flatMap { $0 }, shape: [2, 6]),
+                  tokenTypeIDs: Tensor(types.flatMap { $0 }, shape: [2, 6]), pooled: true)
+        }
+        let hidden = values(out.lastHiddenState)
+        for (row, n) in [6, 3].enumerated() {
+            let alone = GradMode.withoutGrad {
+                model(Tensor(Array(ids[row].prefix(n)), shape: [1, n]), tokenTypeIDs: Tensor(Array(types[row].prefix(n)), shape: [1, n]),
+                      pooled: true)
+            }
+            let got = Array(hidden[(row * 6 * 8)..<(row * 6 * 8 + n * 8)])
+            expectClose(alone.lastHiddenState, got, atol: 1e-5, "row \(row) alone vs in the batch")
+            expectClose(alone.pooledOutput!, Array(values(out.pooledOutput!)[(row * 8)..<(row * 8 + 8)]), atol: 1e-5, "pooled row \(row)")
+        }
+        #expect(hidden[(6 * 8 + 3 * 8)...].allSatisfy { $0 == 0 }, "padded positions are 0")
+        // A mask of all ones is no padding at all.
+        let full = GradMode.withoutGrad { model(Tensor([3, 7, 1], shape: [1, 3]), attentionMask: Tensor([1, 1, 1], shape: [1, 3])) }
+        let plain = GradMode.withoutGrad { model(Tensor([3, 7, 1], shape: [1, 3])) }
+        #expect(full.lastHiddenState.toArray() == plain.lastHiddenState.toArray())
+    }
+
+    @Test func gradientsReachEveryParameterThroughThePackedLayout() {
+        let model = BertModel(Self.tinyConfig, generator: Generator(seed: 5))
+        model.eval()
+        let ids = Tensor([3, 7, 1, 9, 5, 8, 0, 0], shape: [2, 4])
+        let mask = Tensor([1, 1, 1, 1, 1, 1, 0, 0], shape: [2, 4])
+        let (loss, grads) = valueAndGrad(model) { m in m(ids, attentionMask: mask, pooled: true).pooledOutput!.square().sum() }
+        #expect(loss.item() > 0)
+        for (path, tensor) in model.trainableParameters() {
+            let g = try! #require(grads[path])
+            #expect(g.shape == tensor.shape)
+            if path.hasPrefix("embeddings.token_type") || path.hasPrefix("embeddings.position") || path.hasPrefix("embeddings.word") {
+                continue  // only the rows used get gradients
+            }
+            #expect(g.abs().max().item() > 0, "\(path) received no gradient")
+        }
+        // Positions past the longest row get none.
+        let positions = grads["embeddings.position_embeddings.weight"]!.toArray()
+        #expect(positions[(4 * 8)...].allSatisfy { $0 == 0 })
+        #expect(positions[..<(4 * 8)].contains { $0 != 0 })
+    }
+
     @Test func realCheckpointKeysAllLoad() throws {
         // Every tensor of model.safetensors, the pooler included, is used; position_ids is the
         // one quirk sanitize removes.

@@ -16,7 +16,13 @@
 // Post-norm blocks: h = LayerNorm(x + Dropout(Sublayer(x))); absolute learned positions; GELU
 // from the config (erf form for "gelu"); padded keys masked out of every attention row.
 //
-// Shapes: B batch, T tokens, D hidden size, H heads, Dh = D / H, I intermediate size.
+// Padding is removed before the work (see BertTokenLayout): every block except attention treats
+// tokens independently, so embeddings, linear layers, norms and activations run on the N real
+// tokens packed as [N, D], and only attention sees the padded [B, H, T, T] layout. Results are those
+// of the padded computation; a batch of mixed lengths costs what its real tokens cost.
+//
+// Shapes: B batch, T tokens, N real tokens (≤ B·T), D hidden size, H heads, Dh = D / H,
+// I intermediate size.
 
 import Foundation
 import OmniNN
@@ -192,6 +198,63 @@ public struct BertInitializer: Sendable {
     func embedding(_ count: Int, _ dimension: Int) -> Embedding { Embedding(weight: matrix([count, dimension])) }
 }
 
+// MARK: - Token layout
+
+/// Where the real tokens of a padded [B, T] batch are, so that per-token work can skip padding.
+///
+/// Activations are packed as [N, D], the real tokens in batch-major order; ``padded(_:)`` and
+/// ``packed(_:)`` move between that and [B, T, D]. Without padding both are reshapes.
+public struct BertTokenLayout: Sendable {
+    public let batch: Int
+    public let length: Int
+    /// bool [B, T], true for real tokens; nil when there is no padding.
+    public let keyPadding: Tensor?
+    /// int64 [N]: the slot b·T + t of each real token (nil without padding).
+    let realSlots: Tensor?
+    /// int64 [B·T]: the packed row each slot reads when padding (padding slots read row 0; they are
+    /// masked as keys and dropped as queries).
+    let slotRows: Tensor?
+    /// int64 [N]: the position t of each real token.
+    let positions: Tensor
+
+    /// - Parameter mask: B·T flags in C order, true for real tokens; nil = every token is real.
+    public init(batch: Int, length: Int, mask: [Bool]?) {
+        precondition(mask == nil || mask!.count == batch * length,
+                     "BertTokenLayout: \(mask!.count) mask flags for a [\(batch), \(length)] batch")
+        self.batch = batch
+        self.length = length
+        guard let mask, mask.contains(false) else {
+            keyPadding = nil; realSlots = nil; slotRows = nil
+            positions = Tensor((0..<(batch * length)).map { $0 % Swift.max(length, 1) })
+            return
+        }
+        let slots = mask.indices.filter { mask[$0] }
+        var rows = [Int](repeating: 0, count: mask.count)
+        for (row, slot) in slots.enumerated() { rows[slot] = row }
+        keyPadding = Tensor(mask, shape: [batch, length])
+        realSlots = Tensor(slots)
+        slotRows = Tensor(rows)
+        positions = Tensor(slots.map { $0 % length })
+    }
+
+    /// Number of real tokens, N.
+    public var tokenCount: Int { positions.count }
+
+    /// [B, T, ...] → [N, ...]: the real tokens.
+    public func packed(_ x: Tensor) -> Tensor {
+        let flat = x.reshaped([batch * length] + Array(x.shape.dropFirst(2)))
+        return realSlots.map { flat.indexSelect(axis: 0, indices: $0) } ?? flat
+    }
+
+    /// [N, D] → [B, T, D]. Padding slots hold an arbitrary real token's values unless
+    /// `zeroingPadding`, when they hold 0.
+    public func padded(_ x: Tensor, zeroingPadding: Bool = false) -> Tensor {
+        guard let slotRows, let keyPadding else { return x.reshaped([batch, length, x.shape[1]]) }
+        let spread = x.indexSelect(axis: 0, indices: slotRows).reshaped([batch, length, x.shape[1]])   // [B, T, D]
+        return zeroingPadding ? Tensor.where(keyPadding.unsqueezed(axis: -1), spread, Tensor(0)) : spread
+    }
+}
+
 // MARK: - Embeddings
 
 /// Word + position + token-type embeddings, then LayerNorm and dropout (`embeddings`).
@@ -211,12 +274,12 @@ public final class BertEmbeddings: Module, @unchecked Sendable {
         dropout = Dropout(config.hiddenDropout, generator: initializer.dropout)
     }
 
-    /// ids [B, T] (token types [B, T], or all type 0 when nil) → [B, T, D]
-    public func callAsFunction(_ inputIDs: Tensor, tokenTypeIDs: Tensor?) -> Tensor {
-        let t = inputIDs.shape[1]
-        let words = wordEmbeddings(inputIDs)                                    // [B, T, D]
-        let positions = positionEmbeddings(Tensor.arange(t))                     // [T, D]
-        let types = tokenTypeEmbeddings(tokenTypeIDs ?? Tensor.zeros([1, t], dtype: .int64))  // [B or 1, T, D]
+    /// ids [B, T] (token types [B, T], or all type 0 when nil) → the real tokens' vectors [N, D]
+    public func callAsFunction(_ inputIDs: Tensor, tokenTypeIDs: Tensor?, layout: BertTokenLayout) -> Tensor {
+        let words = wordEmbeddings(layout.packed(inputIDs))                      // [N, D]
+        let positions = positionEmbeddings(layout.positions)                     // [N, D]
+        let types = tokenTypeEmbeddings(tokenTypeIDs.map { layout.packed($0) }
+                                        ?? Tensor.zeros([1], dtype: .int64))     // [N or 1, D]
         return dropout(layerNorm(words + positions + types))
     }
 }
@@ -247,13 +310,14 @@ public final class BertSelfAttention: Module, @unchecked Sendable {
         x.reshaped([x.shape[0], x.shape[1], heads, x.shape[2] / heads]).transposed(1, 2)
     }
 
-    /// x [B, T, D], keyPadding bool [B, T] (true = real token) → [B, T, D]
-    public func callAsFunction(_ x: Tensor, keyPadding: Tensor?) -> Tensor {
-        let q = splitHeads(query(x)), k = splitHeads(key(x)), v = splitHeads(value(x))   // [B, H, T, Dh]
+    /// x [N, D] → [N, D]; each sequence of `layout` attends to its own real tokens.
+    public func callAsFunction(_ x: Tensor, layout: BertTokenLayout) -> Tensor {
+        func heads(_ projection: Linear) -> Tensor { splitHeads(layout.padded(projection(x))) }   // [B, H, T, Dh]
         let attended = Tensor.scaledDotProductAttention(
-            query: q, key: k, value: v, keyPadding: keyPadding,
-            dropout: isTraining ? attentionDropout : 0, generator: generator).output     // [B, H, T, Dh]
-        return attended.transposed(1, 2).reshaped(x.shape)                                // [B, T, D]
+            query: heads(query), key: heads(key), value: heads(value), keyPadding: layout.keyPadding,
+            dropout: isTraining ? attentionDropout : 0, generator: generator).output         // [B, H, T, Dh]
+        let merged = attended.transposed(1, 2).reshaped([layout.batch, layout.length, x.shape[1]])   // [B, T, D]
+        return layout.packed(merged)                                                                 // [N, D]
     }
 }
 
@@ -271,7 +335,7 @@ public final class BertResidualOutput: Module, @unchecked Sendable {
         dropout = Dropout(config.hiddenDropout, generator: initializer.dropout)
     }
 
-    /// x [B, T, in], residual [B, T, D] → [B, T, D]
+    /// x [N, in], residual [N, D] → [N, D]
     public func callAsFunction(_ x: Tensor, residual: Tensor) -> Tensor {
         layerNorm(residual + dropout(dense(x)))
     }
@@ -288,9 +352,9 @@ public final class BertAttention: Module, @unchecked Sendable {
         output = BertResidualOutput(inputSize: config.hiddenSize, config, initializer: initializer)
     }
 
-    /// [B, T, D] → [B, T, D]
-    public func callAsFunction(_ x: Tensor, keyPadding: Tensor?) -> Tensor {
-        output(selfAttention(x, keyPadding: keyPadding), residual: x)
+    /// [N, D] → [N, D]
+    public func callAsFunction(_ x: Tensor, layout: BertTokenLayout) -> Tensor {
+        output(selfAttention(x, layout: layout), residual: x)
     }
 }
 
@@ -307,7 +371,7 @@ public final class BertIntermediate: Module, @unchecked Sendable {
         dense = initializer.linear(config.hiddenSize, config.intermediateSize)
     }
 
-    /// [B, T, D] → [B, T, I]
+    /// [N, D] → [N, I]
     public func callAsFunction(_ x: Tensor) -> Tensor { activation(dense(x)) }
 }
 
@@ -324,10 +388,10 @@ public final class BertLayer: Module, @unchecked Sendable {
         output = BertResidualOutput(inputSize: config.intermediateSize, config, initializer: initializer)
     }
 
-    /// [B, T, D] → [B, T, D]
-    public func callAsFunction(_ x: Tensor, keyPadding: Tensor?) -> Tensor {
-        let h = attention(x, keyPadding: keyPadding)       // [B, T, D]
-        return output(intermediate(h), residual: h)        // [B, T, I] → [B, T, D]
+    /// [N, D] → [N, D]
+    public func callAsFunction(_ x: Tensor, layout: BertTokenLayout) -> Tensor {
+        let h = attention(x, layout: layout)               // [N, D]
+        return output(intermediate(h), residual: h)        // [N, I] → [N, D]
     }
 }
 
@@ -340,9 +404,9 @@ public final class BertEncoder: Module, @unchecked Sendable {
         layers = (0..<config.layerCount).map { _ in BertLayer(config, initializer: initializer) }
     }
 
-    /// [B, T, D] → [B, T, D]
-    public func callAsFunction(_ x: Tensor, keyPadding: Tensor?) -> Tensor {
-        layers.reduce(x) { h, layer in layer(h, keyPadding: keyPadding) }
+    /// [N, D] → [N, D]
+    public func callAsFunction(_ x: Tensor, layout: BertTokenLayout) -> Tensor {
+        layers.reduce(x) { h, layer in layer(h, layout: layout) }
     }
 }
 
@@ -366,7 +430,7 @@ public final class BertPooler: Module, @unchecked Sendable {
 
 /// What ``BertModel`` returns.
 public struct BertModelOutput: Sendable {
-    /// The last layer's hidden states [B, T, D] (padded positions hold values to be ignored).
+    /// The last layer's hidden states [B, T, D]; 0 at padded positions.
     public let lastHiddenState: Tensor
     /// The pooler's output [B, D], when the model has a pooler and it was asked for.
     public let pooledOutput: Tensor?
@@ -423,9 +487,9 @@ public final class BertModel: Module, @unchecked Sendable {
         if let tokenTypeIDs {
             precondition(tokenTypeIDs.shape == [b, t], "BertModel: token type ids \(tokenTypeIDs.shape) must match the ids [\(b), \(t)]")
         }
-        let keyPadding = attentionMask?.converted(to: .bool)                      // [B, T]
-        let embedded = embeddings(inputIDs, tokenTypeIDs: tokenTypeIDs)           // [B, T, D]
-        let hidden = encoder(embedded, keyPadding: keyPadding)                    // [B, T, D]
+        let layout = BertTokenLayout(batch: b, length: t, mask: attentionMask?.toBoolArray())
+        let embedded = embeddings(inputIDs, tokenTypeIDs: tokenTypeIDs, layout: layout)   // [N, D]
+        let hidden = layout.padded(encoder(embedded, layout: layout), zeroingPadding: true) // [B, T, D]
         return BertModelOutput(lastHiddenState: hidden, pooledOutput: pooled ? pooler.map { $0(hidden) } : nil)
     }
 
