@@ -203,7 +203,7 @@ public struct BertInitializer: Sendable {
 
 /// Where the real tokens of a padded [B, T] batch are, so that per-token work can skip padding.
 ///
-/// Activations are packed as [N, D], the real tokens in batch-major order; ``padded(_:)`` and
+/// Activations are packed as [N, D], the real tokens in batch-major order; ``padded(_:zeroingPadding:)`` and
 /// ``packed(_:)`` move between that and [B, T, D]. Without padding both are reshapes.
 public struct BertTokenLayout: Sendable {
     public let batch: Int
