@@ -10,6 +10,14 @@ public final class Embedding: Module, @unchecked Sendable {
         self.weight = Tensor.normal([count, dimension], generator: generator)
     }
 
+    /// A table with the given values [count, dimension] (e.g. zeros to be replaced by a checkpoint,
+    /// which skips drawing a large random table).
+    public init(weight: Tensor) {
+        precondition(weight.rank == 2, "Embedding: weight must be [count, dimension], got \(weight.shape)")
+        super.init()
+        self.weight = weight
+    }
+
     /// Integer ids [...] → vectors [..., dimension].
     public func callAsFunction(_ ids: Tensor) -> Tensor { weight.embedding(ids) }
 

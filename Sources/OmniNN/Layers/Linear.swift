@@ -19,6 +19,18 @@ public final class Linear: UnaryModule, @unchecked Sendable {
         self.bias = bias ? Tensor.uniform([outputSize], low: -bound, high: bound, generator: generator) : nil
     }
 
+    /// A layer with the given weight [out, in] and bias [out] (a custom initialisation, or
+    /// placeholders a checkpoint replaces).
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2, "Linear: weight must be [out, in], got \(weight.shape)")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "Linear: bias \(bias.shape) does not match weight \(weight.shape)") }
+        inputSize = weight.shape[1]
+        outputSize = weight.shape[0]
+        super.init()
+        self.weight = weight
+        self.bias = bias
+    }
+
     /// [..., in] → [..., out]
     public override func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight: weight, bias: bias) }
 
