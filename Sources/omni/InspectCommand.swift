@@ -1,0 +1,59 @@
+// `omni inspect FILE`: what a file holds — tensors (safetensors, PyTorch checkpoints, .npy/.npz)
+// or an image — as a table and a final JSON line. A bad file is one line on stderr, exit 1.
+import ArgumentParser
+import Foundation
+import OmniData
+import OmniNN
+import OmniTensor
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz) or an image (PNG, JPEG).",
+        discussion: """
+            Tensor files list every tensor with its dtype and shape; images give their size, channels \
+            and bit depth. The last line of stdout is a JSON object. A truncated, corrupt or \
+            unsupported file exits non-zero with one line on stderr naming the file and the problem.
+            """)
+
+    @Argument(help: "The file to inspect.") var file: String
+    @OptionGroup var global: GlobalOptions
+
+    struct TensorEntry: Encodable { let name: String; let dtype: String; let shape: [Int] }
+    struct TensorReport: Encodable { let file: String; let format: String; let tensors: [TensorEntry]; let parameters: Int; let bytes: Int }
+    struct ImageReport: Encodable { let file: String; let format: String; let width: Int; let height: Int; let channels: Int; let bit_depth: Int }
+
+    func run() throws {
+        _ = try global.makeLogger("omni.inspect")
+        guard FileManager.default.fileExists(atPath: file) else { throw CLIError("\(file): no such file") }
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 8)) ?? Data()
+        let bytes = [UInt8](head)
+        let isPNG = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
+        let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
+        if isPNG || isJPEG {
+            let image: Image
+            do { image = try Image(contentsOfFile: file) } catch { throw CLIError(error.description) }
+            let depth: Int = if case .uint16 = image.pixels { 16 } else { 8 }
+            print("\(file): \(isPNG ? "PNG" : "JPEG") image, \(image.width)×\(image.height), \(image.channels) channel(s), \(depth)-bit")
+            try printJSONLine(ImageReport(file: file, format: isPNG ? "png" : "jpeg", width: image.width, height: image.height,
+                                          channels: image.channels, bit_depth: depth))
+            return
+        }
+        let format: TensorFileFormat
+        let summaries: [TensorSummary]
+        do {
+            format = try TensorFile.format(of: file)
+            summaries = try TensorFile.summary(file)
+        } catch let error as WeightsError {
+            throw CLIError(error.description)
+        }
+        var table = TextTable(["tensor", "dtype", "shape"])
+        for s in summaries { table.add([s.name, s.dtype.rawValue, "[" + s.shape.map(String.init).joined(separator: ", ") + "]"]) }
+        print(table.render())
+        let count = summaries.reduce(0) { $0 + $1.count }, byteCount = summaries.reduce(0) { $0 + $1.byteCount }
+        print("\(summaries.count) tensors, \(count) values, \(byteCount) bytes (\(format))")
+        try printJSONLine(TensorReport(file: file, format: "\(format)", tensors: summaries.map {
+            TensorEntry(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape)
+        }, parameters: count, bytes: byteCount))
+    }
+}
