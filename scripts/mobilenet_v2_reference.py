@@ -7,7 +7,7 @@ Tests/OmniModelsTests/Fixtures/mobilenet_v2/*_logits.npy (made with torchvision 
 
     python scripts/mobilenet_v2_reference.py --check WEIGHTS FIXTURES_DIR
     python scripts/mobilenet_v2_reference.py --features WEIGHTS INPUT.npy OUT.npy
-    python scripts/mobilenet_v2_reference.py --bench WEIGHTS --threads 2 --batches 1 8
+    python scripts/mobilenet_v2_reference.py --bench WEIGHTS --threads 2 --batches 1 8 [--channels-last]
 """
 import argparse
 import time
@@ -78,6 +78,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--channels-last", action="store_true",
+                   help="run in torch.channels_last memory format (PyTorch's fast CPU path for convnets)")
     a = p.parse_args()
     if a.check:
         model = pretrained(a.check[0])
@@ -95,8 +97,13 @@ def main():
     if a.bench:
         torch.set_num_threads(a.threads)
         model = pretrained(a.bench)
+        layout = "channels_last" if a.channels_last else "nchw"
+        if a.channels_last:
+            model = model.to(memory_format=torch.channels_last)
         for batch in a.batches:
             x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+            if a.channels_last:
+                x = x.to(memory_format=torch.channels_last)
             with torch.inference_mode():
                 for _ in range(2):
                     model(x)
@@ -107,7 +114,7 @@ def main():
                     times.append((time.perf_counter() - t) * 1e3)
             times.sort()
             med = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
-            print(f"pytorch {torch.__version__} mobilenet_v2 batch {batch} threads {a.threads}: "
+            print(f"pytorch {torch.__version__} ({layout}) mobilenet_v2 batch {batch} threads {a.threads}: "
                   f"median {med:.1f} ms (min {times[0]:.1f}, max {times[-1]:.1f}) -> {batch / med * 1e3:.1f} images/s")
 
 

@@ -4,11 +4,18 @@
 // convolution it can be absorbed: w' = w·s, b' = β − μ·s with s = γ/√(σ² + ε). The folded network
 // runs one convolution (with bias) per layer instead of a convolution and four elementwise passes.
 // It is a snapshot: fold again after changing the model's weights.
+import COmniKernels
+import Foundation
 import OmniNN
 import OmniTensor
 
 /// A ``MobileNetV2`` with its BatchNorms folded into its convolutions, for inference only (no
 /// dropout, no gradients, running statistics baked in). Same inputs and outputs as the model.
+///
+/// The convolutions run on oneDNN with channels-last (NHWC) activations, weights reordered once
+/// into oneDNN's preferred layout, and ReLU6 and the residual additions fused into them: oneDNN's
+/// fast kernels need those layouts (on plain NCHW it falls back to im2col + GEMM). Packed
+/// weights are made per input size on first use and kept.
 ///
 /// ```swift
 /// let fast = try MobileNetV2.pretrained(contentsOf: url).folded()
@@ -24,14 +31,31 @@ public struct FoldedMobileNetV2: Sendable {
         public let padding: Int
         public let groups: Int
         public let clampsToSix: Bool
+        let packs = PackedConvolutions()
 
-        /// [B, C, H, W] → [B, O, H / stride, W / stride], plus `residual` when given.
+        /// NHWC [B, H, W, C] → NHWC [B, H / s, W / s, O], plus `residual` (NHWC, the output's
+        /// shape) when given.
         func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil) -> Tensor {
-            var y = x.conv2d(weight: weight, bias: bias, stride: IntOrPair(stride), padding: IntOrPair(padding),
-                             groups: groups)
-            if clampsToSix { y = relu6(y) }
-            if let residual { y = y + residual }
-            return y
+            let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let (o, k) = (weight.shape[0], weight.shape[2])
+            precondition(c == weight.shape[1] * groups, "FoldedMobileNetV2: input \(x.shape) does not fit weight \(weight.shape)")
+            let (oh, ow) = ((h + 2 * padding - k) / stride + 1, (w + 2 * padding - k) / stride + 1)
+            let shape = omni_conv2d_shape(
+                n: Int64(n), c: Int64(c), h: Int64(h), w: Int64(w), oc: Int64(o), kh: Int64(k), kw: Int64(k),
+                oh: Int64(oh), ow: Int64(ow), groups: Int64(groups), stride_h: Int64(stride), stride_w: Int64(stride),
+                pad_h: Int64(padding), pad_w: Int64(padding), dil_h: 1, dil_w: 1)
+            let packed = packs.packed(for: shape, weight: weight, bias: bias, clampsToSix: clampsToSix,
+                                      addsResidual: residual != nil)
+            let out = ActivationBuffer(count: n * oh * ow * o)
+            let rc = x.contiguous().withUnsafeBytes { xp in
+                (residual ?? x).contiguous().withUnsafeBytes { rp in
+                    omni_conv2d_packed_forward(packed.handle, Int64(n), xp.baseAddress!.assumingMemoryBound(to: Float.self),
+                                               residual == nil ? nil : rp.baseAddress!.assumingMemoryBound(to: Float.self),
+                                               out.pointer.assumingMemoryBound(to: Float.self))
+                }
+            }
+            precondition(rc == 0, "FoldedMobileNetV2: \(String(cString: omni_dnnl_last_error())) for input \(x.shape), weight \(weight.shape)")
+            return Tensor(borrowing: out.pointer, shape: [n, oh, ow, o], dtype: .float32, owner: out)  // [B, H/s, W/s, O]
         }
     }
 
@@ -40,6 +64,7 @@ public struct FoldedMobileNetV2: Sendable {
         public let layers: [Convolution]
         public let isResidual: Bool
 
+        /// NHWC → NHWC.
         func callAsFunction(_ x: Tensor) -> Tensor {
             var h = x
             for (i, layer) in layers.enumerated() {
@@ -53,16 +78,70 @@ public struct FoldedMobileNetV2: Sendable {
     public let classifierWeight: Tensor  // [classes, 1280]
     public let classifierBias: Tensor    // [classes]
 
-    /// [B, 3, H, W] → [B, lastChannels, ⌈H/32⌉, ⌈W/32⌉], as ``MobileNetV2/featureMap(_:)``.
-    public func featureMap(_ x: Tensor) -> Tensor {
+    /// The trunk in channels-last order: [B, 3, H, W] → [B, ⌈H/32⌉, ⌈W/32⌉, lastChannels], dense.
+    public func channelsLastFeatureMap(_ x: Tensor) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == 3, "FoldedMobileNetV2: input must be [B, 3, H, W], got \(x.shape)")
-        return GradMode.withoutGrad { blocks.reduce(x) { h, block in block(h) } }
+        return GradMode.withoutGrad {
+            let input = x.converted(to: .float32).permuted([0, 2, 3, 1]).contiguous()  // [B, H, W, 3]
+            return blocks.reduce(input) { h, block in block(h) }
+        }
+    }
+
+    /// [B, 3, H, W] → [B, lastChannels, ⌈H/32⌉, ⌈W/32⌉], as ``MobileNetV2/featureMap(_:)``: a
+    /// channels-last view of ``channelsLastFeatureMap(_:)`` (call `contiguous()` for NCHW memory).
+    public func featureMap(_ x: Tensor) -> Tensor {
+        channelsLastFeatureMap(x).permuted([0, 3, 1, 2])
     }
 
     /// Logits: [B, 3, H, W] → [B, classCount].
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let pooled = featureMap(x).adaptiveAvgPool2d(outputSize: 1).flattened(from: 1)  // [B, 1280]
-        return GradMode.withoutGrad { pooled.linear(weight: classifierWeight, bias: classifierBias) }
+        GradMode.withoutGrad {
+            let pooled = channelsLastFeatureMap(x).mean(axes: [1, 2])  // [B, 1280]
+            return pooled.linear(weight: classifierWeight, bias: classifierBias)
+        }
+    }
+}
+
+/// A buffer the packed convolutions write into, then owned by the tensor that wraps it.
+final class ActivationBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+
+    init(count: Int) {
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// One convolution's oneDNN packs, one per input shape (batch sizes share one; see dnnl_glue.c).
+final class PackedConvolutions: @unchecked Sendable {
+    final class Pack: @unchecked Sendable {
+        let handle: OpaquePointer
+        init(_ handle: OpaquePointer) { self.handle = handle }
+        deinit { omni_conv2d_packed_free(handle) }
+    }
+
+    private let lock = NSLock()
+    private var packs: [[Int64]: Pack] = [:]
+
+    func packed(for shape: omni_conv2d_shape, weight: Tensor, bias: Tensor, clampsToSix: Bool, addsResidual: Bool) -> Pack {
+        let key = [shape.c, shape.h, shape.w, addsResidual ? 1 : 0]
+        lock.lock(); defer { lock.unlock() }
+        if let pack = packs[key] { return pack }
+        var s = shape
+        let handle = weight.withUnsafeBytes { w in
+            bias.withUnsafeBytes { b in
+                omni_conv2d_pack(&s, w.baseAddress!.assumingMemoryBound(to: Float.self),
+                                 b.baseAddress!.assumingMemoryBound(to: Float.self), clampsToSix ? 1 : 0, 0, 6,
+                                 addsResidual ? 1 : 0)
+            }
+        }
+        guard let handle else {
+            preconditionFailure("FoldedMobileNetV2: \(String(cString: omni_dnnl_last_error())) packing weight \(weight.shape)")
+        }
+        let pack = Pack(handle)
+        packs[key] = pack
+        return pack
     }
 }
 
