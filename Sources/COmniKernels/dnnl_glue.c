@@ -107,10 +107,34 @@ static int make_mem(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *
     return 0;
 }
 
+// oneDNN built with OpenMP (Debian's) lacks DNNL_ENABLE_CONCURRENT_EXEC: by default a primitive
+// keeps its scratchpad inside itself, so two threads executing one cached primitive at once would
+// share it (seen as wrong convolution outputs when tests ran a model on several tasks). Every
+// primitive is therefore created with a user scratchpad, and `execute` passes a buffer of the
+// calling thread's own; the worker threads of that call are the only other users.
+static dnnl_status_t scratchpad_attr(dnnl_primitive_attr_t *attr) {
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    return st;
+}
+
+static __thread void *t_scratchpad;
+static __thread size_t t_scratchpad_size;
+
+static void *thread_scratchpad(size_t bytes) {
+    if (bytes > t_scratchpad_size) {
+        free(t_scratchpad);
+        t_scratchpad_size = 0;
+        if (posix_memalign(&t_scratchpad, 64, bytes) != 0) { t_scratchpad = NULL; return NULL; }
+        t_scratchpad_size = bytes;
+    }
+    return t_scratchpad;
+}
+
 #define MAX_ARGS 8
 static int execute(dnnl_primitive_t prim, int nargs, const int *kinds, const dnnl_memory_desc_t *mds, void *const *ptrs) {
-    dnnl_exec_arg_t args[MAX_ARGS];
-    dnnl_memory_t mems[MAX_ARGS];
+    dnnl_exec_arg_t args[MAX_ARGS + 1];
+    dnnl_memory_t mems[MAX_ARGS + 1];
     int made = 0, rc = 0;
     for (int i = 0; i < nargs; i++) {
         if ((rc = make_mem(&mems[i], &mds[i], ptrs[i])) != 0) break;
@@ -118,8 +142,22 @@ static int execute(dnnl_primitive_t prim, int nargs, const int *kinds, const dnn
         args[i].arg = kinds[i];
         args[i].memory = mems[i];
     }
+    const_dnnl_primitive_desc_t pd = NULL;
+    const dnnl_memory_desc_t *smd = NULL;
+    if (rc == 0 && dnnl_primitive_get_primitive_desc(prim, &pd) == dnnl_success)
+        smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t sbytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
+    if (rc == 0 && sbytes > 0) {
+        void *buf = thread_scratchpad(sbytes);
+        if (!buf) rc = fail(dnnl_out_of_memory, "scratchpad allocation");
+        else if ((rc = make_mem(&mems[made], smd, buf)) == 0) {
+            args[made].arg = DNNL_ARG_SCRATCHPAD;
+            args[made].memory = mems[made];
+            made++;
+        }
+    }
     if (rc == 0) {
-        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), nargs, args);
+        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), made, args);
         if (st == dnnl_success) st = dnnl_stream_wait(stream());
         if (st != dnnl_success) rc = fail(st, "primitive_execute");
     }
@@ -179,7 +217,7 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
         dnnl_matmul_desc_t desc;
         CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias ? &bmd : NULL, &dmd), "matmul_desc_init");
         dnnl_primitive_attr_t attr;
-        CHECK(dnnl_primitive_attr_create(&attr), "attr_create");
+        CHECK(scratchpad_attr(&attr), "attr_create");
         if (quant) {
             float rt = DNNL_RUNTIME_F32_VAL;
             int32_t rtz = DNNL_RUNTIME_S32_VAL;
@@ -291,7 +329,11 @@ static int conv_fwd_pd(const omni_conv2d_shape *s, int has_bias, dnnl_primitive_
     dnnl_convolution_desc_t d; dnnl_memory_desc_t x, w, b, y;
     int rc = conv_fwd_desc(s, has_bias, &d, &x, &w, &b, &y);
     if (rc) return rc;
-    CHECK(dnnl_primitive_desc_create(pd, &d, NULL, engine(), NULL), "convolution forward primitive_desc_create");
+    dnnl_primitive_attr_t attr;
+    CHECK(scratchpad_attr(&attr), "attr_create");
+    dnnl_status_t st = dnnl_primitive_desc_create(pd, &d, attr, engine(), NULL);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return fail(st, "convolution forward primitive_desc_create");
     return 0;
 }
 
@@ -332,7 +374,10 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
         CHECK(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &xm, &wm, &ym, st, dil, pl, pr),
               "convolution_backward_data_desc_init");
         dnnl_primitive_desc_t npd;
-        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_attr_t attr = NULL;
+        dnnl_status_t stt = scratchpad_attr(&attr);
+        if (stt == dnnl_success) stt = dnnl_primitive_desc_create(&npd, &d, attr, engine(), hint);
+        if (attr) dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward data primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward data primitive_create");
@@ -367,7 +412,10 @@ int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, con
         CHECK(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &xm, &wm,
               dbias ? &bm : NULL, &ym, st, dil, pl, pr), "convolution_backward_weights_desc_init");
         dnnl_primitive_desc_t npd;
-        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_attr_t attr = NULL;
+        dnnl_status_t stt = scratchpad_attr(&attr);
+        if (stt == dnnl_success) stt = dnnl_primitive_desc_create(&npd, &d, attr, engine(), hint);
+        if (attr) dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward weights primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward weights primitive_create");
@@ -431,7 +479,7 @@ static int packed_pd(const struct omni_conv2d_packed *p, int64_t n, packed_entry
     CHECK(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct,
           &e->x, &wany, &e->b, &e->y, st, dil, pl, pr), "convolution_forward_desc_init (packed)");
     dnnl_primitive_attr_t attr;
-    CHECK(dnnl_primitive_attr_create(&attr), "attr_create");
+    CHECK(scratchpad_attr(&attr), "attr_create");
     dnnl_post_ops_t po = NULL;
     dnnl_status_t stt = dnnl_post_ops_create(&po);
     if (stt == dnnl_success && p->has_clip) stt = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_clip, p->clip_lo, p->clip_hi);

@@ -100,8 +100,8 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
 
     @Test(arguments: ["chelsea", "coffee"])
     func classifiesThePNGLikeTorchvision(image: String) throws {
-        guard let weights = asset(checkpointPath), let png = asset("skimage/\(image).png") else { return }
-        let classifier = try ImageClassifier(architecture: .mobileNetV2, weights: weights)
+        guard let model = try pretrained(), let png = asset("skimage/\(image).png") else { return }
+        let classifier = ImageClassifier(model: model)
         let expectedTop5 = try fixtureTop5("\(image)_top5.json")
 
         // Omni's decode + resize + crop + normalisation against torchvision's on the same file.
@@ -126,7 +126,7 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
 
     @Test func classifiesPreprocessedInput() throws {
         guard let weights = asset(checkpointPath) else { return }
-        let classifier = try ImageClassifier(weights: weights)
+        let classifier = try ImageClassifier(architecture: .mobileNetV2, weights: weights)
         let x = try fixture("coffee_input.npy")
         let predictions = classifier.classify(input: x, topK: 3)
         #expect(predictions.map(\.index) == Array(try fixtureTop5("coffee_top5.json").prefix(3)))
@@ -138,8 +138,9 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
         guard let model = try pretrained() else { return }
         let a = try fixture("chelsea_input.npy"), b = try fixture("coffee_input.npy")
         let batch = Tensor.concatenated([a, b], axis: 0)  // [2, 3, 224, 224]
+        let folded = model.folded()
         for (name, run) in [("model", { (x: Tensor) in GradMode.withoutGrad { model(x) } }),
-                            ("folded", { (x: Tensor) in model.folded()(x) })] {
+                            ("folded", { (x: Tensor) in folded(x) })] {
             let together = run(batch)  // [2, 1000]
             let singles = Tensor.concatenated([run(a), run(b)], axis: 0)
             let diff = maxDifference(together, singles)
@@ -218,6 +219,54 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
         let grid = GradMode.withoutGrad { model.featureMap(x) }
         #expect(grid.shape == [2, 1280, 2, 2])
         expectClose(folded.featureMap(x), values(grid), atol: 1e-4, rtol: 1e-4, "folded feature map")
+    }
+
+    @Test func foldedRunsConcurrentlyAndOnManySizes() async {
+        let model = MobileNetV2(MobileNetV2Configuration(widthMultiplier: 0.25, classCount: 10), generator: Generator(seed: 4))
+        randomizeNormalization(model, seed: 4)
+        model.eval()
+        let folded = model.folded()
+        // more input sizes than the packs kept per convolution: evicted ones are re-made correctly
+        let sizes = (0..<(PackedConvolutions.capacity + 2)).map { 32 + 8 * $0 }
+        let inputs = sizes.map { randomTensor([1, 3, $0, $0], seed: UInt64($0)) }
+        let expected = inputs.map { x in GradMode.withoutGrad { model(x) } }
+        let results = await withTaskGroup(of: (Int, Tensor).self) { group in
+            for round in 0..<2 {
+                for (i, x) in inputs.enumerated() { group.addTask { (i + round * inputs.count, folded(x)) } }
+            }
+            var out: [Int: Tensor] = [:]
+            for await (i, y) in group { out[i] = y }
+            return out
+        }
+        for (i, y) in results.sorted(by: { $0.key < $1.key }) {
+            expectClose(y, values(expected[i % inputs.count]), shape: [1, 10], atol: 1e-4, rtol: 1e-4,
+                        "size \(sizes[i % inputs.count]) run \(i)")
+        }
+        #expect(folded.blocks[0].layers[0].packs.count <= PackedConvolutions.capacity)
+    }
+
+    /// Cached oneDNN primitives run on several threads at once must not share a scratchpad
+    /// (dnnl_glue.c gives each calling thread its own): the unfolded model's im2col convolutions
+    /// and the folded model's packed ones, from many tasks, equal a serial run.
+    @Test func concurrentForwardPassesMatchSerialOnes() async {
+        let model = MobileNetV2(MobileNetV2Configuration(widthMultiplier: 0.5, classCount: 10), generator: Generator(seed: 5))
+        randomizeNormalization(model, seed: 5)
+        model.eval()
+        let folded = model.folded()
+        let inputs = (0..<4).map { randomTensor([1, 3, 96, 96], seed: UInt64(50 + $0)) }
+        let serial = inputs.map { x in GradMode.withoutGrad { model(x) } }
+        let results = await withTaskGroup(of: (Int, Tensor, Tensor).self) { group in
+            for i in 0..<16 {
+                group.addTask { (i, GradMode.withoutGrad { model(inputs[i % 4]) }, folded(inputs[i % 4])) }
+            }
+            var out: [(Int, Tensor, Tensor)] = []
+            for await r in group { out.append(r) }
+            return out
+        }
+        for (i, unfolded, fast) in results {
+            #expect(unfolded.toArray() == serial[i % 4].toArray(), "task \(i): concurrent unfolded run differs from the serial one")
+            expectClose(fast, values(serial[i % 4]), atol: 1e-4, rtol: 1e-4, "task \(i): concurrent folded run")
+        }
     }
 
     @Test func trainingModeUsesBatchStatisticsAndDropout() {

@@ -1,9 +1,13 @@
-// Inference form of MobileNetV2: every BatchNorm folded into the convolution before it.
+// Inference form of MobileNetV2: every BatchNorm folded into the convolution before it, and the
+// convolutions run the way oneDNN runs them fastest.
 //
 // In eval mode BN is the affine map y = (x − μ)·γ/√(σ² + ε) + β per channel, so after a bias-free
 // convolution it can be absorbed: w' = w·s, b' = β − μ·s with s = γ/√(σ² + ε). The folded network
-// runs one convolution (with bias) per layer instead of a convolution and four elementwise passes.
-// It is a snapshot: fold again after changing the model's weights.
+// runs one fused oneDNN convolution per layer (bias, ReLU6 and the residual addition as post-ops)
+// on channels-last activations with weights reordered once into oneDNN's layout: on plain NCHW
+// with OIHW weights oneDNN 2.6 falls back to im2col + GEMM (a GEMM per channel for the depthwise
+// convolutions), about 7× slower here for this network. It is a snapshot: fold again after
+// changing the model's weights.
 import COmniKernels
 import Foundation
 import OmniNN
@@ -113,21 +117,27 @@ final class ActivationBuffer: @unchecked Sendable {
     deinit { pointer.deallocate() }
 }
 
-/// One convolution's oneDNN packs, one per input shape (batch sizes share one; see dnnl_glue.c).
+/// One convolution's oneDNN packs, one per input size (batch sizes share one; see dnnl_glue.c).
+/// At most `capacity` sizes are kept, the least recently used evicted (a pack in use stays alive
+/// with its caller).
 final class PackedConvolutions: @unchecked Sendable {
     final class Pack: @unchecked Sendable {
         let handle: OpaquePointer
+        var lastUse = 0
         init(_ handle: OpaquePointer) { self.handle = handle }
         deinit { omni_conv2d_packed_free(handle) }
     }
 
+    static let capacity = 8
     private let lock = NSLock()
     private var packs: [[Int64]: Pack] = [:]
+    private var uses = 0
 
     func packed(for shape: omni_conv2d_shape, weight: Tensor, bias: Tensor, clampsToSix: Bool, addsResidual: Bool) -> Pack {
         let key = [shape.c, shape.h, shape.w, addsResidual ? 1 : 0]
         lock.lock(); defer { lock.unlock() }
-        if let pack = packs[key] { return pack }
+        uses += 1
+        if let pack = packs[key] { pack.lastUse = uses; return pack }
         var s = shape
         let handle = weight.withUnsafeBytes { w in
             bias.withUnsafeBytes { b in
@@ -139,10 +149,17 @@ final class PackedConvolutions: @unchecked Sendable {
         guard let handle else {
             preconditionFailure("FoldedMobileNetV2: \(String(cString: omni_dnnl_last_error())) packing weight \(weight.shape)")
         }
+        if packs.count >= PackedConvolutions.capacity, let oldest = packs.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            packs[oldest.key] = nil
+        }
         let pack = Pack(handle)
+        pack.lastUse = uses
         packs[key] = pack
         return pack
     }
+
+    /// Number of input sizes packed (for tests).
+    var count: Int { lock.lock(); defer { lock.unlock() }; return packs.count }
 }
 
 extension MobileNetV2 {
