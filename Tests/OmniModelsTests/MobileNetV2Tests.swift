@@ -216,6 +216,11 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
         let expected = GradMode.withoutGrad { model(x) }
         let folded = model.folded()
         expectClose(folded(x), values(expected), shape: [2, 10], atol: 1e-4, rtol: 1e-4, "folded logits")
+        for size in [1, 2] {  // the batch in pieces or whole
+            var split = folded
+            split.microBatchSize = size
+            expectClose(split(x), values(expected), shape: [2, 10], atol: 1e-4, rtol: 1e-4, "micro-batches of \(size)")
+        }
         let grid = GradMode.withoutGrad { model.featureMap(x) }
         #expect(grid.shape == [2, 1280, 2, 2])
         expectClose(folded.featureMap(x), values(grid), atol: 1e-4, rtol: 1e-4, "folded feature map")
