@@ -148,6 +148,16 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
         }
     }
 
+    @Test func benchmarkReportsConsistentTimings() {
+        let model = MobileNetV2(MobileNetV2Configuration(widthMultiplier: 0.25, classCount: 10), generator: Generator(seed: 6))
+        model.eval()
+        let classifier = ImageClassifier(model: model, resizeSize: 40, cropSize: 32)
+        let r = classifier.benchmark(batch: 3, runs: 3, warmup: 1)
+        #expect(r.architecture == "mobilenet_v2" && r.batch == 3 && r.runs == 3 && r.threads == Threads.count)
+        #expect(r.minimumMilliseconds > 0 && r.minimumMilliseconds <= r.medianMilliseconds && r.medianMilliseconds <= r.maximumMilliseconds)
+        #expect(Swift.abs(r.imagesPerSecond - 3 / (r.medianMilliseconds / 1000)) <= 1e-9 * r.imagesPerSecond)
+    }
+
     // MARK: Loading
 
     @Test func strictLoadListsEveryProblem() throws {

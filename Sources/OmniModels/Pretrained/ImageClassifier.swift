@@ -11,8 +11,8 @@ import OmniTensor
 /// ```swift
 /// let classifier = try ImageClassifier(architecture: .mobileNetV2,
 ///                                      weights: Assets.file("mobilenet_v2/mobilenet_v2-b0353104.pth"))
-/// for p in try classifier.classify(imageAt: URL(fileURLWithPath: "cat.png")) {
-///     print(p.index, p.probability)           // 285 0.53 (Egyptian cat), …
+/// for p in try classifier.classify(imageAt: Assets.file("skimage/chelsea.png")) {
+///     print(p.index, p.probability)           // 285 0.717 (Egyptian cat), 282 0.147 (tiger cat), …
 /// }
 /// ```
 public final class ImageClassifier: Sendable {
