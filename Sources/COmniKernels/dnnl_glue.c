@@ -455,3 +455,177 @@ int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, con
     void *ptrs[4] = { (void *)x, (void *)dy, dw, dbias };
     return execute(prim, dbias ? 4 : 3, kinds, mds, ptrs);
 }
+
+// ---- packed inference convolution ---------------------------------------------------------------
+// Inference networks call the same convolution with the same weights over and over. oneDNN's fast
+// kernels (brgconv, jit 1x1, depthwise) need channels-last or blocked activations and weights in
+// their own blocked layout; with plain NCHW/OIHW it falls back to im2col + GEMM (depthwise: one
+// tiny GEMM per channel), several times slower. A packed convolution reorders its weights once
+// (`format_tag any`) and runs NHWC activations, with bias, a clip (ReLU6) and a residual sum fused
+// as post-ops. Primitives are made per (batch, thread count) and kept with the weights.
+typedef struct {
+    int64_t n; int nthr;
+    dnnl_primitive_t prim; dnnl_primitive_desc_t pd;
+    dnnl_memory_desc_t x, w, b, y;
+    void *weights;  // == packed->weights, or a copy in this primitive's own layout
+} packed_entry;
+
+struct omni_conv2d_packed {
+    omni_conv2d_shape s;
+    int has_clip, has_residual;
+    float clip_lo, clip_hi;
+    dnnl_memory_desc_t wmd;   // layout of `weights`
+    void *weights;
+    float *bias;
+    pthread_mutex_t lock;
+    packed_entry *entries; int count, capacity;
+};
+
+static void *aligned_alloc_bytes(size_t bytes) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) return NULL;
+    return p;
+}
+
+static int packed_pd(const struct omni_conv2d_packed *p, int64_t n, packed_entry *e) {
+    omni_conv2d_shape s = p->s; s.n = n;
+    dnnl_dims_t xd = { s.n, s.c, s.h, s.w }, yd = { s.n, s.oc, s.oh, s.ow }, bd = { s.oc };
+    CHECK(dnnl_memory_desc_init_by_tag(&e->x, 4, xd, dnnl_f32, dnnl_nhwc), "memory_desc (packed conv src)");
+    CHECK(dnnl_memory_desc_init_by_tag(&e->y, 4, yd, dnnl_f32, dnnl_nhwc), "memory_desc (packed conv dst)");
+    CHECK(dnnl_memory_desc_init_by_tag(&e->b, 1, bd, dnnl_f32, dnnl_a), "memory_desc (packed conv bias)");
+    dnnl_memory_desc_t wany;
+    if (s.groups > 1) {
+        dnnl_dims_t wd = { s.groups, s.oc / s.groups, s.c / s.groups, s.kh, s.kw };
+        CHECK(dnnl_memory_desc_init_by_tag(&wany, 5, wd, dnnl_f32, dnnl_format_tag_any), "memory_desc (packed conv weights)");
+    } else {
+        dnnl_dims_t wd = { s.oc, s.c, s.kh, s.kw };
+        CHECK(dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any), "memory_desc (packed conv weights)");
+    }
+    dnnl_dims_t st = { s.stride_h, s.stride_w }, dil = { s.dil_h - 1, s.dil_w - 1 }, pl = { s.pad_h, s.pad_w };
+    dnnl_dims_t pr = { (s.oh - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1 - s.h - s.pad_h,
+                       (s.ow - 1) * s.stride_w + (s.kw - 1) * s.dil_w + 1 - s.w - s.pad_w };
+    dnnl_convolution_desc_t d;
+    CHECK(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct,
+          &e->x, &wany, &e->b, &e->y, st, dil, pl, pr), "convolution_forward_desc_init (packed)");
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    if (!attr) return fail(dnnl_out_of_memory, "packed convolution attributes");
+    dnnl_post_ops_t po = NULL;
+    dnnl_status_t stt = dnnl_post_ops_create(&po);
+    if (stt == dnnl_success && p->has_clip) stt = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_clip, p->clip_lo, p->clip_hi);
+    if (stt == dnnl_success && p->has_residual) stt = dnnl_post_ops_append_sum(po, 1.f);
+    if (stt == dnnl_success) stt = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (stt == dnnl_success) stt = dnnl_primitive_desc_create(&e->pd, &d, attr, engine(), NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    if (stt != dnnl_success) return fail(stt, "packed convolution primitive_desc_create");
+    e->w = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 0);
+    stt = dnnl_primitive_create(&e->prim, e->pd);
+    if (stt != dnnl_success) { dnnl_primitive_desc_destroy(e->pd); return fail(stt, "packed convolution primitive_create"); }
+    e->n = n;
+    e->nthr = omni_get_num_threads();
+    return 0;
+}
+
+// Reorders `from` (layout `fmd`) into a new buffer of layout `tmd`.
+static int reorder_weights(const dnnl_memory_desc_t *fmd, const void *from, const dnnl_memory_desc_t *tmd, void **to) {
+    *to = aligned_alloc_bytes(dnnl_memory_desc_get_size(tmd));
+    if (!*to) return fail(dnnl_out_of_memory, "packed weights allocation");
+    dnnl_primitive_desc_t rpd;
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&rpd, fmd, engine(), tmd, engine(), NULL);
+    if (st != dnnl_success) { free(*to); *to = NULL; return fail(st, "weights reorder primitive_desc_create"); }
+    dnnl_primitive_t r;
+    st = dnnl_primitive_create(&r, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    if (st != dnnl_success) { free(*to); *to = NULL; return fail(st, "weights reorder primitive_create"); }
+    int kinds[2] = { DNNL_ARG_FROM, DNNL_ARG_TO };
+    dnnl_memory_desc_t mds[2] = { *fmd, *tmd };
+    void *ptrs[2] = { (void *)from, *to };
+    int rc = execute(r, 2, kinds, mds, ptrs);
+    dnnl_primitive_destroy(r);
+    if (rc) { free(*to); *to = NULL; }
+    return rc;
+}
+
+omni_conv2d_packed *omni_conv2d_pack(const omni_conv2d_shape *s, const float *w, const float *bias,
+                                     int has_clip, float clip_lo, float clip_hi, int has_residual) {
+    omni_sync_omp_threads();
+    struct omni_conv2d_packed *p = calloc(1, sizeof *p);
+    if (!p) { fail(dnnl_out_of_memory, "packed convolution allocation"); return NULL; }
+    p->s = *s;
+    p->has_clip = has_clip; p->has_residual = has_residual;
+    p->clip_lo = clip_lo; p->clip_hi = clip_hi;
+    pthread_mutex_init(&p->lock, NULL);
+    p->bias = aligned_alloc_bytes(sizeof(float) * (size_t)s->oc);
+    p->capacity = 4;
+    p->entries = calloc((size_t)p->capacity, sizeof(packed_entry));
+    if (!p->bias || !p->entries) { fail(dnnl_out_of_memory, "packed convolution allocation"); omni_conv2d_packed_free(p); return NULL; }
+    if (bias) memcpy(p->bias, bias, sizeof(float) * (size_t)s->oc);
+    else memset(p->bias, 0, sizeof(float) * (size_t)s->oc);
+    // The weights' layout is the one the batch-1 primitive asks for; other batches reuse it when
+    // theirs agrees (it depends on the kernel, rarely on the batch).
+    packed_entry e;
+    if (packed_pd(p, s->n > 0 ? s->n : 1, &e)) { omni_conv2d_packed_free(p); return NULL; }
+    dnnl_memory_desc_t x, plain, b, y;
+    if (conv_mds(s, &x, &plain, &b, &y) || reorder_weights(&plain, w, &e.w, &p->weights)) {
+        dnnl_primitive_destroy(e.prim); dnnl_primitive_desc_destroy(e.pd);
+        omni_conv2d_packed_free(p);
+        return NULL;
+    }
+    p->wmd = e.w;
+    e.weights = p->weights;
+    p->entries[p->count++] = e;
+    return p;
+}
+
+void omni_conv2d_packed_free(omni_conv2d_packed *p) {
+    if (!p) return;
+    for (int i = 0; i < p->count; i++) {
+        packed_entry *e = &p->entries[i];
+        if (e->weights && e->weights != p->weights) free(e->weights);
+        dnnl_primitive_destroy(e->prim);
+        dnnl_primitive_desc_destroy(e->pd);
+    }
+    free(p->entries);
+    free(p->weights);
+    free(p->bias);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+int omni_conv2d_packed_forward(omni_conv2d_packed *p, int64_t n, const float *x, const float *residual, float *y) {
+    if (n == 0) return 0;
+    int nthr = omni_sync_omp_threads();
+    int64_t ycount = n * p->s.oc * p->s.oh * p->s.ow;
+    pthread_mutex_lock(&p->lock);
+    packed_entry *found = NULL;
+    for (int i = 0; i < p->count; i++)
+        if (p->entries[i].n == n && p->entries[i].nthr == nthr) { found = &p->entries[i]; break; }
+    if (!found) {
+        packed_entry e;
+        int rc = packed_pd(p, n, &e);
+        if (!rc) {
+            e.weights = p->weights;
+            if (!dnnl_memory_desc_equal(&e.w, &p->wmd)) rc = reorder_weights(&p->wmd, p->weights, &e.w, &e.weights);
+            if (rc) { dnnl_primitive_destroy(e.prim); dnnl_primitive_desc_destroy(e.pd); }
+        }
+        if (!rc && p->count == p->capacity) {
+            packed_entry *grown = realloc(p->entries, sizeof(packed_entry) * (size_t)(2 * p->capacity));
+            if (!grown) {
+                if (e.weights != p->weights) free(e.weights);
+                dnnl_primitive_destroy(e.prim); dnnl_primitive_desc_destroy(e.pd);
+                rc = fail(dnnl_out_of_memory, "packed convolution entries");
+            } else { p->entries = grown; p->capacity *= 2; }
+        }
+        if (rc) { pthread_mutex_unlock(&p->lock); return rc; }
+        p->entries[p->count] = e;
+        found = &p->entries[p->count++];
+    }
+    // Entries are only appended (never moved once found: copy what execution needs).
+    packed_entry e = *found;
+    pthread_mutex_unlock(&p->lock);
+    if (p->has_residual) memcpy(y, residual, sizeof(float) * (size_t)ycount);  // the sum post-op adds to dst
+    int kinds[4] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST };
+    dnnl_memory_desc_t mds[4] = { e.x, e.w, e.b, e.y };
+    void *ptrs[4] = { (void *)x, e.weights, p->bias, y };
+    return execute(e.prim, 4, kinds, mds, ptrs);
+}

@@ -167,6 +167,19 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
 /// Writes dw and (if non-NULL) dbias.
 int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, const float *dy, float *dw, float *dbias);
 
+/// An inference convolution whose weights were reordered once into oneDNN's preferred layout.
+/// Activations (input and output) are dense NHWC ([N, H, W, C] in memory). Post-ops run in order after the
+/// bias: a clip to [clip_lo, clip_hi] (`has_clip`, ReLU6 is [0, 6]), then the addition of
+/// `residual` (`has_residual`, NHWC with the output's shape). Thread-safe; free once.
+typedef struct omni_conv2d_packed omni_conv2d_packed;
+/// Copies and reorders `w` (OIHW / grouped as for omni_conv2d_forward) and `bias` (may be NULL);
+/// `s->n` is a batch hint. Returns NULL on failure (see omni_dnnl_last_error).
+omni_conv2d_packed *omni_conv2d_pack(const omni_conv2d_shape *s, const float *w, const float *bias,
+                                     int has_clip, float clip_lo, float clip_hi, int has_residual);
+/// Runs the convolution on a batch of `n` (the shape's other sizes are the packed ones).
+int omni_conv2d_packed_forward(omni_conv2d_packed *p, int64_t n, const float *x, const float *residual, float *y);
+void omni_conv2d_packed_free(omni_conv2d_packed *p);
+
 // ---- pooling (pool.c) ------------------------------------------------------------------------
 // 2-D pooling over dense [planes, H, W] (planes = N*C), PyTorch semantics in floor mode; the
 // caller validates the window and computes the output size. Parallel over planes.
