@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "OmniNNTests", dependencies: ["OmniNN", "OmniOptim", "OmniTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniModelsTests", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "OmniCLITests", dependencies: ["omni"]),
         .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniTensor"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
