@@ -13,20 +13,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 python="${PYTHON:-/work/venv-torch/bin/python}"
-export OMNI_ASSETS="${OMNI_ASSETS:-$HOME/.cache/omni}" OMNI_BENCH=1
+export OMNI_ASSETS="${OMNI_ASSETS:-$HOME/.cache/omni}"
 export OMNI_BENCH_THREADS="${OMNI_BENCH_THREADS:-2}" OMNI_BENCH_BATCH="${OMNI_BENCH_BATCH:-32}"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-# @testable imports in the test target need -enable-testing in release builds.
-swift build -c release --build-tests -Xswiftc -enable-testing >&2
+swift build -c release --product omni >&2
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 for round in $(seq 1 "$rounds"); do
-    if ! OMNI_BENCH_OUT="$tmp/omni-$round.json" swift test -c release -Xswiftc -enable-testing --skip-build \
-            --filter BertBenchmarks > "$tmp/omni-$round.log" 2>&1; then
-        cat "$tmp/omni-$round.log" >&2
-        exit 1
-    fi
+    .build/release/omni bench embed --threads "$OMNI_BENCH_THREADS" --batch-size "$OMNI_BENCH_BATCH" --runs 7 \
+        --sentences-out "$tmp/sentences.json" --log-level error > "$tmp/omni-$round.log"
+    python3 - "$tmp/omni-$round.log" "$tmp/sentences.json" "$tmp/omni-$round.json" <<'PY'
+import json, statistics, sys
+result = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+sentences = json.load(open(sys.argv[2]))
+rates = sorted(len(sentences) / s for s in result["seconds"])
+json.dump({"median": statistics.median(rates), "rates": rates, "result": result, "sentences": sentences}, open(sys.argv[3], "w"))
+PY
     "$python" - "$tmp/omni-$round.json" "$tmp/torch-$round.json" <<'PY'
 import json, os, statistics, sys, time
 import torch

@@ -8,9 +8,7 @@
 #   scripts/bench-mobilenet.sh [THREADS=2] [ROUNDS=2] [RUNS=10]
 #
 # Needs the assets (scripts/fetch-assets; $OMNI_ASSETS or ~/.cache/omni) and PyTorch
-# ($PYTHON, default /work/venv-torch/bin/python). Until the CLI has `omni bench classify`, Omni runs
-# through a throwaway executable package outside the repo (kept in $OMNI_BENCH_DIR, default
-# ${TMPDIR:-/tmp}/omni-bench-mobilenet, so later runs rebuild incrementally).
+# ($PYTHON, default /work/venv-torch/bin/python). Omni runs as `omni bench classify`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${1:-2}"; rounds="${2:-2}"; runs="${3:-10}"
@@ -18,43 +16,19 @@ assets="${OMNI_ASSETS:-$HOME/.cache/omni}"
 weights="$assets/mobilenet_v2/mobilenet_v2-b0353104.pth"
 python="${PYTHON:-/work/venv-torch/bin/python}"
 [ -f "$weights" ] || { echo "missing $weights: run scripts/fetch-assets" >&2; exit 1; }
-
-bench="${OMNI_BENCH_DIR:-${TMPDIR:-/tmp}/omni-bench-mobilenet}"
-mkdir -p "$bench/Sources/bench-mobilenet"
-identity="$(basename "$root" | tr '[:upper:]' '[:lower:]')"
-cat > "$bench/Package.swift" <<SWIFT
-// swift-tools-version: 6.1
-import PackageDescription
-let package = Package(
-    name: "bench-mobilenet",
-    platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "$root")],
-    targets: [.executableTarget(name: "bench-mobilenet", dependencies: [
-        .product(name: "OmniModels", package: "$identity"), .product(name: "OmniTensor", package: "$identity")])]
-)
-SWIFT
-cat > "$bench/Sources/bench-mobilenet/main.swift" <<'SWIFT'
-import Foundation
-import OmniModels
-import OmniTensor
-
-let runs = Int(CommandLine.arguments[1])!
-let classifier = try ImageClassifier(architecture: .mobileNetV2, weights: Assets.file("mobilenet_v2/mobilenet_v2-b0353104.pth"))
-for batch in [1, 8] {
-    let r = classifier.benchmark(batch: batch, runs: runs, warmup: 2)
-    print(String(format: "omni (folded, nhwc) mobilenet_v2 batch %d threads %d: median %.1f ms (min %.1f, max %.1f) -> %.1f images/s",
-                 r.batch, r.threads, r.medianMilliseconds, r.minimumMilliseconds, r.maximumMilliseconds, r.imagesPerSecond))
-}
-SWIFT
-echo "building Omni (release) in $bench ..." >&2
-(cd "$bench" && swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -3 >&2)
+(cd "$root" && swift build -c release --product omni 2>&1 | grep -E "error|Build complete" | tail -1 >&2)
+omni="$root/.build/release/omni"
 
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); threads $threads, $runs runs per batch, $rounds rounds"
 for round in $(seq "$rounds"); do
     echo "-- round $round"
-    OMNI_NUM_THREADS="$threads" OMNI_ASSETS="$assets" "$bench/.build/release/bench-mobilenet" "$runs" | tee -a "$out"
+    "$omni" bench classify --weights "$weights" --batch 1,8 --runs "$runs" --threads "$threads" --log-level error | tail -1 \
+        | python3 -c 'import json, sys
+for r in json.loads(sys.stdin.read()):
+    print("omni (folded, nhwc) mobilenet_v2 batch %d threads %d: median %.1f ms (min %.1f, max %.1f) -> %.1f images/s" % (
+        r["batch"], r["threads"], r["medianMilliseconds"], r["minimumMilliseconds"], r["maximumMilliseconds"], r["imagesPerSecond"]))' | tee -a "$out"
     "$python" "$root/scripts/mobilenet_v2_reference.py" --bench "$weights" --threads "$threads" --runs "$runs" | tee -a "$out"
     "$python" "$root/scripts/mobilenet_v2_reference.py" --bench "$weights" --threads "$threads" --runs "$runs" --channels-last | tee -a "$out"
 done

@@ -51,6 +51,8 @@ struct BenchEmbedCommand: ParsableCommand {
     @Option(help: "Texts per forward pass.") var batchSize = 32
     @Option(help: "Threads.") var threads = 2
     @Option(help: "Timed runs.") var runs = 7
+    @Option(help: "Also write the benchmark's sentences to this JSON file (for the PyTorch side of scripts/bench-minilm.sh).")
+    var sentencesOut: String?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -59,6 +61,10 @@ struct BenchEmbedCommand: ParsableCommand {
         let dir = model.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? Assets.file("minilm")
         let embedder: SentenceEmbedder
         do { embedder = try SentenceEmbedder(directory: dir) } catch { throw CLIError("\(error)") }
+        if let sentencesOut {
+            let data = try JSONEncoder().encode(SentenceEmbedder.benchmarkSentences)
+            do { try data.write(to: URL(fileURLWithPath: sentencesOut)) } catch { throw CLIError("--sentences-out \(sentencesOut): \(error.localizedDescription)") }
+        }
         let result = embedder.benchmark(batchSize: batchSize, threads: threads, runs: runs)
         print(result.summary)
         try printJSONLine(result)
