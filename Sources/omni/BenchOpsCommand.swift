@@ -15,8 +15,7 @@ struct BenchOpsCommand: ParsableCommand {
             both are turned into GB/s by counting the bytes read plus written: copy 8 B per element, \
             add 12, GELU 8, softmax 8 (rows of 1024), layer norm 8 (rows of 1024). Every operation \
             produces a new output, as in real use, so its allocation is part of its time. Layer norm \
-            calls the fused kernel omni_norm_rows_f32 directly (with a new output per call), since \
-            Tensor has no layerNorm yet in this build. \
+            is Tensor.layerNorm over rows of 1024 with a weight and a bias. \
             Example: omni bench ops --size 16777216
             """)
 
@@ -55,7 +54,6 @@ struct BenchOpsCommand: ParsableCommand {
         let threads: Int
         let ops: [OpResult]
         let copy = "memcpy into a pre-faulted buffer, 4 pieces per thread"
-        let layer_norm = "fused kernel omni_norm_rows_f32 (Tensor.layerNorm not in this build)"
         let load_avg: Double
     }
 
@@ -69,21 +67,16 @@ struct BenchOpsCommand: ParsableCommand {
         let a = Tensor.normal([n], generator: g), b = Tensor.normal([n], generator: g)
         let aRows = a.reshaped([rows, Self.rowLength])
 
-        // Raw buffers for the copy and the layer-norm kernel, written once so they are faulted in.
+        // Raw buffers for the copy, written once so they are faulted in.
         let src = UnsafeMutablePointer<Float>.allocate(capacity: n)
         let dst = UnsafeMutablePointer<Float>.allocate(capacity: n)
         defer { src.deallocate(); dst.deallocate() }
         a.toArray().withUnsafeBufferPointer { src.initialize(from: $0.baseAddress!, count: n) }
         dst.initialize(repeating: 0, count: n)
-        let gamma = [Float](repeating: 1.5, count: Self.rowLength), beta = [Float](repeating: 0.25, count: Self.rowLength)
+        let gamma = Tensor.full([Self.rowLength], 1.5), beta = Tensor.full([Self.rowLength], 0.25)
 
         let copy = { parallelCopy(from: src, to: dst, count: n, threads: threadCount) }
-        let layerNorm = {
-            // A new output per call from the allocator Tensor storage uses, as a Tensor op would.
-            let y = omni_storage_alloc(n * 4)!.assumingMemoryBound(to: Float.self)
-            omni_norm_rows_f32(0, Int64(rows), Int64(Self.rowLength), src, gamma, beta, 1e-5, y, nil, nil)
-            omni_storage_free(y, n * 4)
-        }
+        let layerNorm = { _ = aRows.layerNorm(normalizedShape: [Self.rowLength], weight: gamma, bias: beta) }
         let ops: [(name: String, bytes: Int, body: () -> Void)] = [
             ("add", 12, { _ = a + b }),
             ("gelu", 8, { _ = a.gelu() }),
@@ -110,7 +103,7 @@ struct BenchOpsCommand: ParsableCommand {
                        fixed(r.time.max_ms, 3), fixed(r.gbps, 2), fixed(r.copy_gbps, 2), fixed(r.ratio, 3)])
         }
         print(table.render())
-        print("layer_norm: fused kernel omni_norm_rows_f32 (Tensor.layerNorm not in this build)   load average: \(fixed(loadAverage()))")
+        print("load average: \(fixed(loadAverage()))")
         try printJSONLine(Result(size: n, threads: threadCount, ops: results, load_avg: loadAverage()))
     }
 }
