@@ -37,6 +37,20 @@ static inline int omni_chunks(int64_t work) {
 
 // Branch-free float math that vectorises: selects, no calls, no data-dependent branches.
 
+/// exp(x - fx·ln 2) for |x - fx·ln 2| <= ln 2 / 2, fx = round(x / ln 2): Cephes' expf polynomial,
+/// with ln 2 split in two so the reduction is exact enough. Shared by the exp variants below.
+static inline float omni_exp_reduced(float x, float fx) {
+    float r = x - fx * 0.693359375f;
+    r = r + fx * 2.12194440e-4f;
+    float z = r * r;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    return y * z + r + 1.0f;
+}
 /// exp(x) (Cephes-style range reduction and polynomial, ~1 ulp). Overflows to +inf above
 /// ln(FLT_MAX), underflows through the subnormals to 0 below ln(2^-150), and keeps NaN.
 static inline float omni_expf(float x) {
@@ -46,16 +60,7 @@ static inline float omni_expf(float x) {
     c = c > -104.0f ? c : -104.0f;
     float fx = c * 1.44269504088896341f;
     fx = __builtin_floorf(fx + 0.5f);
-    float r = c - fx * 0.693359375f;
-    r = r + fx * 2.12194440e-4f;
-    float z = r * r;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
+    float y = omni_exp_reduced(c, fx);
     // 2^n in two steps so that n from -150 (results that round to 0) to 128 stays representable.
     int n = (int)fx;
     int n1 = n / 2, n2 = n - n1;
@@ -81,9 +86,6 @@ static inline float omni_tanhf(float x) {
     float r = x < 0 ? -t : t;
     return a < 0.05f ? s : r;
 }
-/// erfc(a) for a >= 0, given a2 = a * a (callers that know a^2 more exactly than a * a pass it:
-/// the relative error of exp(-a2) is a2 times that of a2). Relative error ~5e-7 plus that
-/// amplified rounding of a2 (4e-6 in all at a = 9, where erfc reaches the subnormals):
 /// exp(x) for x <= 0 (GELU's exp(-x²/2)): omni_expf's polynomial with the rounding done by the
 /// 1.5·2^23 shifter and 2^n added straight into the exponent bits — about half the instructions
 /// of omni_expf, which keeps GELU bandwidth-bound. Below -86 the exponent is built in two steps
@@ -95,22 +97,16 @@ static inline float omni_exp_nonpositive(float x) {
     float fx = x * 1.44269504088896341f + shifter;
     union { float f; uint32_t u; } n = { fx };
     fx -= shifter;                       // round(x / ln 2)
-    float r = x - fx * 0.693359375f;
-    r = r + fx * 2.12194440e-4f;
-    float z = r * r;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
+    float y = omni_exp_reduced(x, fx);
     uint32_t deep = x < -86.0f ? 64u : 0u;
     union { float f; uint32_t u; } e = { y };
     e.u += (n.u - 0x4B400000u + deep) << 23;    // y · 2^(round(x / ln 2) + deep)
     float unscale = x < -86.0f ? 5.42101086242752217e-20f : 1.0f;  // 2^-64
     return e.f * unscale * keep;
 }
+/// erfc(a) for a >= 0, given a2 = a * a (callers that know a^2 more exactly than a * a pass it:
+/// the relative error of exp(-a2) is a2 times that of a2). Relative error ~5e-7 plus that
+/// amplified rounding of a2 (4e-6 in all at a = 9, where erfc reaches the subnormals):
 /// erfc(a) = exp(-a^2) t P(t) with t = 1 / (1 + 0.4 a); P is a degree-8
 /// minimax fit of erfcx(a) / t on t in [0, 1] (relative error 1.3e-7 in exact arithmetic;
 /// scripts/fit_erf.py computes both fits).
