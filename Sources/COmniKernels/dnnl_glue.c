@@ -107,6 +107,38 @@ static int make_mem(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *
     return 0;
 }
 
+// Cached primitives are shared by every thread, so they are created with a user-managed
+// scratchpad (see user_scratchpad_attr) and each execution passes its own thread's buffer. With
+// oneDNN's default (library) scratchpad, primitives made on one thread share that thread's buffer,
+// and two threads running them at once overwrite each other's partial results.
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static __thread void *t_scratch;
+static __thread size_t t_scratch_size;
+static void scratch_free(void *p) { free(p); }
+static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, scratch_free); }
+
+static void *thread_scratchpad(size_t size) {
+    if (size <= t_scratch_size) return t_scratch;
+    pthread_once(&g_scratch_once, scratch_key_init);
+    free(t_scratch);
+    t_scratch = NULL; t_scratch_size = 0;
+    size_t rounded = (size + 4095) & ~(size_t)4095;
+    if (posix_memalign(&t_scratch, 64, rounded) != 0) { t_scratch = NULL; return NULL; }
+    t_scratch_size = rounded;
+    pthread_setspecific(g_scratch_key, t_scratch);  // freed when the thread exits
+    return t_scratch;
+}
+
+/// Attributes every cached primitive is created with; the caller destroys them.
+static dnnl_status_t user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st != dnnl_success) return st;
+    st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st != dnnl_success) dnnl_primitive_attr_destroy(*attr);
+    return st;
+}
+
 #define MAX_ARGS 8
 static int execute(dnnl_primitive_t prim, int nargs, const int *kinds, const dnnl_memory_desc_t *mds, void *const *ptrs) {
     dnnl_exec_arg_t args[MAX_ARGS];
@@ -119,7 +151,23 @@ static int execute(dnnl_primitive_t prim, int nargs, const int *kinds, const dnn
         args[i].memory = mems[i];
     }
     if (rc == 0) {
-        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), nargs, args);
+        const_dnnl_primitive_desc_t pd;
+        const dnnl_memory_desc_t *smd = NULL;
+        if (dnnl_primitive_get_primitive_desc(prim, &pd) == dnnl_success)
+            smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        size_t ssize = smd ? dnnl_memory_desc_get_size(smd) : 0;
+        if (ssize > 0) {
+            void *buf = thread_scratchpad(ssize);
+            if (!buf) rc = fail(dnnl_out_of_memory, "scratchpad allocation");
+            else if ((rc = make_mem(&mems[made], smd, buf)) == 0) {
+                args[made].arg = DNNL_ARG_SCRATCHPAD;
+                args[made].memory = mems[made];
+                made++;
+            }
+        }
+    }
+    if (rc == 0) {
+        dnnl_status_t st = dnnl_primitive_execute(prim, stream(), made, args);
         if (st == dnnl_success) st = dnnl_stream_wait(stream());
         if (st != dnnl_success) rc = fail(st, "primitive_execute");
     }
@@ -179,7 +227,7 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
         dnnl_matmul_desc_t desc;
         CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias ? &bmd : NULL, &dmd), "matmul_desc_init");
         dnnl_primitive_attr_t attr;
-        CHECK(dnnl_primitive_attr_create(&attr), "attr_create");
+        CHECK(user_scratchpad_attr(&attr), "attr_create");
         if (quant) {
             float rt = DNNL_RUNTIME_F32_VAL;
             int32_t rtz = DNNL_RUNTIME_S32_VAL;
@@ -291,7 +339,11 @@ static int conv_fwd_pd(const omni_conv2d_shape *s, int has_bias, dnnl_primitive_
     dnnl_convolution_desc_t d; dnnl_memory_desc_t x, w, b, y;
     int rc = conv_fwd_desc(s, has_bias, &d, &x, &w, &b, &y);
     if (rc) return rc;
-    CHECK(dnnl_primitive_desc_create(pd, &d, NULL, engine(), NULL), "convolution forward primitive_desc_create");
+    dnnl_primitive_attr_t attr;
+    CHECK(user_scratchpad_attr(&attr), "attr_create");
+    dnnl_status_t st = dnnl_primitive_desc_create(pd, &d, attr, engine(), NULL);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return fail(st, "convolution forward primitive_desc_create");
     return 0;
 }
 
@@ -332,7 +384,12 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
         CHECK(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &xm, &wm, &ym, st, dil, pl, pr),
               "convolution_backward_data_desc_init");
         dnnl_primitive_desc_t npd;
-        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_attr_t attr;
+        dnnl_status_t stt = user_scratchpad_attr(&attr);
+        if (stt == dnnl_success) {
+            stt = dnnl_primitive_desc_create(&npd, &d, attr, engine(), hint);
+            dnnl_primitive_attr_destroy(attr);
+        }
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward data primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward data primitive_create");
@@ -367,7 +424,12 @@ int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, con
         CHECK(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &xm, &wm,
               dbias ? &bm : NULL, &ym, st, dil, pl, pr), "convolution_backward_weights_desc_init");
         dnnl_primitive_desc_t npd;
-        dnnl_status_t stt = dnnl_primitive_desc_create(&npd, &d, NULL, engine(), hint);
+        dnnl_primitive_attr_t attr;
+        dnnl_status_t stt = user_scratchpad_attr(&attr);
+        if (stt == dnnl_success) {
+            stt = dnnl_primitive_desc_create(&npd, &d, attr, engine(), hint);
+            dnnl_primitive_attr_destroy(attr);
+        }
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward weights primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward weights primitive_create");
