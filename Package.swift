@@ -39,7 +39,7 @@ let package = Package(
         // libpng glue: libpng reports errors by longjmp, which only C can catch.
         .target(name: "COmniImage", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "OmniData", dependencies: ["OmniTensor", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG"]),
-        .target(name: "OmniModels", dependencies: ["OmniNN", "OmniData", "OmniTensor"]),
+        .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -16,6 +16,7 @@ OMNI_CLONES static float row_sum(const float *x, int64_t n) {
     for (; i < n; i++) s += x[i];
     return s;
 }
+// 16 lanes, so that the compare-and-select vectorises (one running maximum would not).
 OMNI_CLONES static float row_max(const float *x, int64_t n) {
     // 16 running maxima, like row_sum: a single one is a loop-carried dependence that stays scalar.
     float acc[16];
@@ -142,10 +143,10 @@ OMNI_CLONES static void softmax_row(int lg, const float *x, int64_t n, float *y)
         // (x - m) - log Σ, not x - (m + log Σ): for large |m| the sum m + log Σ would be rounded
         // to the ulp of m (6e-5 at 1000) before the subtraction
         float l = logf(acc);
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - l;
+        for (int64_t k = 0; k < n; k++) y[k] = (x[k] - m) - l;
     } else {
         float inv = 1.0f / acc;
-        for (int64_t i = 0; i < n; i++) y[i] *= inv;
+        for (int64_t k = 0; k < n; k++) y[k] *= inv;
     }
 }
 
@@ -177,6 +178,69 @@ void omni_softmax_f32(int log_, int64_t outer, int64_t n, int64_t inner, const f
     int chunks = omni_chunks(outer * n * inner);
     if (chunks > outer * inner) chunks = (int)(outer * inner > 0 ? outer * inner : 1);
     omni_parallel(chunks, sm_task, &c);
+}
+
+// ---- cross-entropy over rows of classes ------------------------------------------------------
+struct ce_ctx { int64_t rows, n; const float *x; const int64_t *t; float eps; float *loss, *stats; const float *g; float *dx; };
+
+OMNI_CLONES static void ce_row(int64_t n, const float *x, int64_t t, float eps, float *loss, float *stats) {
+    float m = row_max(x, n);
+    if (m == -INFINITY) m = 0;  // every logit -inf: the sum is 0 and the log-sum-exp -inf
+    float part[16] = {0}, xs[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) { float v = x[i + j]; part[j] += omni_expf(v - m); xs[j] += v; }
+    float s = 0, sx = 0;
+    for (int j = 0; j < 16; j++) { s += part[j]; sx += xs[j]; }
+    for (; i < n; i++) { s += omni_expf(x[i] - m); sx += x[i]; }
+    float ls = logf(s);
+    stats[0] = m; stats[1] = ls;
+    // log-sum-exp minus a logit as (m - x) + log Σ: m + log Σ alone would round to the ulp of m
+    float nll = (m - x[t]) + ls;
+    *loss = eps == 0 ? nll : (1 - eps) * nll + eps * ((m - sx / (float)n) + ls);
+}
+
+OMNI_CLONES static void ce_row_backward(int64_t n, const float *x, int64_t t, float eps, const float *stats, float g,
+                                         float *dx) {
+    float m = stats[0], ls = stats[1], u = eps / (float)n;
+    for (int64_t c = 0; c < n; c++) dx[c] = g * (omni_expf((x[c] - m) - ls) - u);
+    dx[t] -= g * (1 - eps);
+}
+
+static void ce_task(void *p, int tid, int nt) {
+    struct ce_ctx *c = (struct ce_ctx *)p;
+    int64_t lo, hi;
+    omni_split(c->rows, tid, nt, &lo, &hi);
+    for (int64_t r = lo; r < hi; r++) {
+        const float *x = c->x + r * c->n;
+        int64_t t = c->t[r];
+        if (c->dx) {
+            if (t < 0) memset(c->dx + r * c->n, 0, sizeof(float) * (size_t)c->n);
+            else ce_row_backward(c->n, x, t, c->eps, c->stats + 2 * r, c->g[r], c->dx + r * c->n);
+        } else if (t < 0) {
+            c->loss[r] = 0; c->stats[2 * r] = 0; c->stats[2 * r + 1] = 0;
+        } else {
+            ce_row(c->n, x, t, c->eps, c->loss + r, c->stats + 2 * r);
+        }
+    }
+}
+
+static void ce_run(struct ce_ctx *c) {
+    int chunks = omni_chunks(c->rows * c->n);
+    if (chunks > c->rows) chunks = (int)(c->rows > 0 ? c->rows : 1);
+    omni_parallel(chunks, ce_task, c);
+}
+
+void omni_cross_entropy_f32(int64_t rows, int64_t n, const float *x, const int64_t *target, float smoothing,
+                            float *loss, float *stats) {
+    struct ce_ctx c = { rows, n, x, target, smoothing, loss, stats, NULL, NULL };
+    ce_run(&c);
+}
+
+void omni_cross_entropy_backward_f32(int64_t rows, int64_t n, const float *x, const int64_t *target, float smoothing,
+                                     const float *stats, const float *g, float *dx) {
+    struct ce_ctx c = { rows, n, x, target, smoothing, NULL, (float *)stats, g, dx };
+    ce_run(&c);
 }
 
 // ---- top-k ----------------------------------------------------------------------------------

@@ -224,9 +224,13 @@ extension Tensor {
         }
         let cond = condition.detached()
         let aShape = a.shape, bShape = b.shape
+        // only the branches that need one get a gradient (masking with a constant is common, and
+        // its gradient would be a full-size pass summed to a scalar)
+        let needA = a.requiresGrad, needB = b.requiresGrad
         return record(out, op: "where", inputs: [a, b]) { g in
             let zero = Tensor.zeros([])
-            return [Tensor.where(cond, g, zero).sum(toShape: aShape), Tensor.where(cond, zero, g).sum(toShape: bShape)]
+            return [needA ? Tensor.where(cond, g, zero).sum(toShape: aShape) : nil,
+                    needB ? Tensor.where(cond, zero, g).sum(toShape: bShape) : nil]
         }
     }
 

@@ -1,3 +1,5 @@
+import COmniKernels
+
 /// How a loss turns per-element losses into its result.
 public enum Reduction: Sendable, Hashable {
     /// The per-element losses, unreduced.
@@ -62,33 +64,50 @@ extension Tensor {
         check(targets.shape == targetShape, op,
               "targets of shape \(fmt(targets.shape)) do not match logits of shape \(fmt(logits.shape)): expected \(fmt(targetShape)) (logits without the class axis 1)")
 
-        // Ignored targets gather class 0 (any valid index) and are zeroed afterwards.
-        var index = targets.toIntArray()
-        var counted = [Bool](repeating: true, count: index.count)
-        for (n, t) in index.enumerated() {
-            if t == ignoreIndex { index[n] = 0; counted[n] = false; continue }
+        // Ignored targets are marked -1 for the kernel, which gives them a loss and gradient of 0.
+        let index = targets.toIntArray()
+        var marked = [Int](repeating: -1, count: index.count)
+        var counted = 0
+        for (n, t) in index.enumerated() where t != ignoreIndex {
             check(t >= 0 && t < classes, op,
                   "target \(t) at position \(fmt(multiIndex(n, targetShape))) is out of range for \(classes) classes (valid: 0..<\(classes) or ignoreIndex \(ignoreIndex))")
+            marked[n] = t
+            counted += 1
         }
-        var gatherShape = logits.shape
-        gatherShape[1] = 1
-        let logProbs = logits.logSoftmax(axis: 1)                                                // [N, C, d…]
-        let picked = logProbs.gathering(axis: 1, index: Tensor(index, shape: gatherShape)).squeezed(axis: 1)  // [N, d…]
-        var loss = -picked
-        if labelSmoothing > 0 {
-            let uniform = -logProbs.sum(axis: 1)                                                 // [N, d…]
-            loss = loss * (1 - labelSmoothing) + uniform * (labelSmoothing / Float(classes))
-        }
-        // `where`, not a product, so that an ignored row with -inf logits stays 0 rather than NaN.
-        loss = Tensor.where(Tensor(counted, shape: targetShape), loss, Tensor(0))
+        // Rows of classes [R, C]: the class axis moved last, rows in the targets' order.
+        var rows = logits
+        if logits.rank > 2 { rows = logits.permuted([0] + Array(2..<logits.rank) + [1]) }
+        let loss = rowCrossEntropy(rows.reshaped([-1, classes]), targets: marked, labelSmoothing: labelSmoothing)
+            .reshaped(targetShape)                                                               // [N, d…]
         switch reduction {
         case .none: return loss
         case .sum: return loss.sum()
-        case .mean:
-            let n = counted.lazy.filter { $0 }.count
-            return loss.sum() * (1 / Float(n))  // 0 · ∞ = NaN when every target is ignored
-        case .batchMean:
-            return reduced(loss, .batchMean, op: op)
+        case .mean: return loss.sum() * (1 / Float(counted))  // 0 · ∞ = NaN when every target is ignored
+        case .batchMean: return reduced(loss, .batchMean, op: op)
+        }
+    }
+
+    /// The cross-entropy of each row of `x` [R, C] against `targets` (class indices, -1 for an
+    /// ignored row, whose loss is 0): one primitive with one rule. The forward pass reads each row
+    /// once (max, then Σ exp and the smoothing term); the rule writes softmax − target in one pass.
+    /// Composing it from log-softmax, gather and scatter instead materialises some six [R, C]
+    /// tensors, which for a language model's logits (R·C of 10⁷ and more) cost more than the
+    /// output layer's matmuls.
+    static func rowCrossEntropy(_ x: Tensor, targets: [Int], labelSmoothing: Float) -> Tensor {
+        let r = x.shape[0], c = x.shape[1]
+        let xc = x.detached().contiguous()                                                       // [R, C]
+        let t = Tensor(targets, shape: [r])                                                      // int64 [R]
+        let loss = Tensor(uninitializedShape: [r]), stats = Tensor(uninitializedShape: [r, 2])   // (max, log Σ)
+        let tp = t.rawPointer.assumingMemoryBound(to: Int64.self)
+        if r > 0 { omni_cross_entropy_f32(Int64(r), Int64(c), xc.floatPointer, tp, labelSmoothing, loss.floatPointer, stats.floatPointer) }
+        return record(loss, op: "crossEntropy", inputs: [x]) { g in
+            let gc = g.contiguous()
+            let dx = Tensor(uninitializedShape: [r, c])
+            if dx.count > 0 {
+                omni_cross_entropy_backward_f32(Int64(r), Int64(c), xc.floatPointer, t.rawPointer.assumingMemoryBound(to: Int64.self),
+                                                labelSmoothing, stats.floatPointer, gc.floatPointer, dx.floatPointer)
+            }
+            return [dx]
         }
     }
 

@@ -101,6 +101,14 @@ void omni_argreduce_f32(int is_min, int64_t outer, int64_t n, int64_t inner, con
 void omni_cumsum_f32(int64_t outer, int64_t n, int64_t inner, const float *x, float *out);
 /// Softmax (log = 0) or log-softmax (log = 1) along the middle axis.
 void omni_softmax_f32(int log, int64_t outer, int64_t n, int64_t inner, const float *x, float *out);
+/// Cross-entropy of each row of dense x [rows, n] (logits over n classes) against target[r]
+/// (a class index, or negative: ignored, loss 0): (1 - smoothing)(lse - x[t]) + smoothing(lse - mean(x)),
+/// lse = log Σ exp(x). stats [rows, 2] receives (max, log Σ exp(x - max)) for the backward pass.
+void omni_cross_entropy_f32(int64_t rows, int64_t n, const float *x, const int64_t *target, float smoothing,
+                            float *loss, float *stats);
+/// dx[r, c] = g[r] (softmax(x[r])[c] - smoothing / n - (1 - smoothing)[c = target[r]]); 0 for ignored rows.
+void omni_cross_entropy_backward_f32(int64_t rows, int64_t n, const float *x, const int64_t *target, float smoothing,
+                                     const float *stats, const float *g, float *dx);
 /// Indices of the k largest (largest = 1) or smallest values of each row of a dense [rows, n], sorted.
 void omni_topk_rows_f32(int largest, int64_t rows, int64_t n, int64_t k, const float *x,
                         float *values, int64_t *indices);
