@@ -318,21 +318,3 @@ func trainOnCorpus(seed: UInt64, maxSteps: Int, stopBelow: Float? = nil) -> (mod
     }
 }
 
-/// Training-step timings for BENCHMARKS.md (no assertions). Run in a release build:
-/// `OMNI_BENCH=1 swift test -c release --filter GPTBenchmarks`, or `scripts/bench-train-gpt.sh`,
-/// which also times PyTorch on the same model.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["OMNI_BENCH"] != nil, "set OMNI_BENCH=1 to run benchmarks"))
-struct GPTBenchmarks {
-    @Test func trainingStep() {
-        let threads = (ProcessInfo.processInfo.environment["OMNI_BENCH_THREADS"] ?? "1,2").split(separator: ",").compactMap { Int($0) }
-        let steps = Int(ProcessInfo.processInfo.environment["OMNI_BENCH_STEPS"] ?? "") ?? 5
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        for t in threads {
-            Threads.count = t
-            let r = GPT.benchmarkTrainingStep(config: .benchmark, batch: 8, sequence: 256, steps: steps)
-            print(String(format: "omni train-gpt threads %d: median %.1f ms [%.1f–%.1f] over %d steps, %.0f tokens/s, loss %.3f",
-                         t, r.median, r.min, r.max, r.milliseconds.count, Double(r.tokensPerStep) / r.median * 1e3, r.finalLoss))
-        }
-    }
-}

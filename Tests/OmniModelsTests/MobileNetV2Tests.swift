@@ -355,19 +355,6 @@ private func top(_ k: Int, _ logits: Tensor) -> [Int] { logits.topK(k, axis: -1)
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(stderr.contains("input must be [B, 3, H, W], got [1, 4, 32, 32]"), "stderr was: \(stderr)")
     }
-
-    // MARK: Speed (OMNI_BENCH=1 swift test -c release --filter MobileNetV2Tests/benchmark)
-
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["OMNI_BENCH"] == "1"))
-    func benchmark() throws {
-        guard let weights = asset(checkpointPath) else { return }
-        let classifier = try ImageClassifier(weights: weights)
-        for batch in [1, 8] {
-            let r = classifier.benchmark(batch: batch, runs: batch == 1 ? 20 : 6)
-            print(String(format: "omni mobilenet_v2 batch %d threads %d: median %.1f ms (min %.1f, max %.1f) -> %.1f images/s",
-                         r.batch, r.threads, r.medianMilliseconds, r.minimumMilliseconds, r.maximumMilliseconds, r.imagesPerSecond))
-        }
-    }
 }
 
 /// Random γ, β, running mean and variance for every BatchNorm, so folding and eval mode are
