@@ -176,9 +176,67 @@ OMNI_CLONES void omni_unary_run(int op, float alpha, float beta, int64_t n,
     }
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+// GELU (erf form) on contiguous data with AVX-512: the same formula as gelu_erf (erfc fit of
+// internal.h, Cephes exp polynomial), but 1/(1 + 0.4a) from vrcp14ps plus one Newton step
+// instead of a division, and 2^n by vscalefps (exact through the subnormals). The portable path
+// is compute-bound at ~0.55 of copy bandwidth on Zen 4; this one is not.
+__attribute__((target("avx512f")))
+static void gelu_erf_avx512(int64_t n, const float *x, float *y) {
+    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
+    const __m512 zero = _mm512_setzero_ps(), big = _mm512_set1_ps(1e30f), floor_ = _mm512_set1_ps(-104.0f);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        // 1 + 0.4·|x|/√2 (capped so that ±inf gives t = 0 rather than NaN)
+        __m512 d = _mm512_min_ps(_mm512_fmadd_ps(_mm512_abs_ps(v), _mm512_set1_ps(0.4f * SQRT_1_2), one), big);
+        __m512 t = _mm512_rcp14_ps(d);
+        t = _mm512_mul_ps(t, _mm512_fnmadd_ps(d, t, two));                          // 1 / (1 + 0.4a)
+        // 0.5 · P(t): the polynomial of internal.h's erfc fit with its coefficients halved
+        __m512 p = _mm512_set1_ps(0.5f * 5.026213080e-02f);
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * -1.829014719e-01f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 1.690854281e-01f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * -5.607539788e-03f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 1.414314359e-01f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 1.685419828e-01f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 2.078427076e-01f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 2.256696075e-01f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 2.256758660e-01f));
+        // exp(-x²/2): clamped at -104 (below it the result rounds to 0; vscalefps gets there exactly)
+        __m512 e = _mm512_max_ps(_mm512_mul_ps(_mm512_mul_ps(v, v), _mm512_set1_ps(-0.5f)), floor_);
+        // round(e / ln 2) with the 1.5·2^23 shifter (two adds instead of a vrndscaleps)
+        __m512 fx = _mm512_sub_ps(_mm512_fmadd_ps(e, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(12582912.0f)),
+                                  _mm512_set1_ps(12582912.0f));
+        __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), e);
+        r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.12194440e-4f), r);
+        __m512 z = _mm512_mul_ps(r, r);
+        // Cephes' expf polynomial without its r^6 term (r ∈ ±ln2/2: ≤ 3e-7 relative, far below
+        // what the erfc fit and the rounding of x²/2 contribute)
+        __m512 q = _mm512_set1_ps(1.3981999507e-3f);
+        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(8.3334519073e-3f));
+        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(4.1665795894e-2f));
+        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.6666665459e-1f));
+        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(5.0000001201e-1f));
+        q = _mm512_add_ps(_mm512_fmadd_ps(q, z, r), one);
+        __m512 c = _mm512_mul_ps(_mm512_mul_ps(p, t), _mm512_scalef_ps(q, fx));      // erfc(|x|/√2) / 2
+        __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
+        __m512 phi = _mm512_mask_blend_ps(neg, _mm512_sub_ps(one, c), c);           // Φ(x)
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(v, phi));
+    }
+    for (; i < n; i++) y[i] = gelu_erf(x[i]);
+}
+#endif
+
 struct unary_ctx { int op; float alpha, beta; const float *x; float *y; };
 static void unary_run(void *p, int64_t out_off, int64_t len, const int64_t *offs, const int64_t *inner) {
     struct unary_ctx *c = (struct unary_ctx *)p;
+#if defined(__x86_64__)
+    if (c->op == OMNI_U_GELU_ERF && inner[0] == 1 && __builtin_cpu_supports("avx512f")) {
+        gelu_erf_avx512(len, c->x + offs[0], c->y + out_off);
+        return;
+    }
+#endif
     omni_unary_run(c->op, c->alpha, c->beta, len, c->x + offs[0], inner[0], c->y + out_off);
 }
 
