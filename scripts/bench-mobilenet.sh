@@ -16,7 +16,7 @@ assets="${OMNI_ASSETS:-$HOME/.cache/omni}"
 weights="$assets/mobilenet_v2/mobilenet_v2-b0353104.pth"
 python="${PYTHON:-/work/venv-torch/bin/python}"
 [ -f "$weights" ] || { echo "missing $weights: run scripts/fetch-assets" >&2; exit 1; }
-(cd "$root" && swift build -c release --product omni 2>&1 | grep -E "error|Build complete" | tail -1 >&2)
+(cd "$root" && swift build -c release --product omni 2>&1 | grep -E "error|complete" | tail -1 >&2) || true
 omni="$root/.build/release/omni"
 
 out="$(mktemp)"
