@@ -29,6 +29,8 @@ let package = Package(
         // Image codecs: libpng (simplified png_image API) and libjpeg-turbo (turbojpeg.h).
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        // libsndfile: WAV/FLAC/OGG decode for the audio data layer.
+        .systemLibrary(name: "CSndFile", path: "Sources/CSndFile", providers: [.apt(["libsndfile1-dev"])]),
         // CPU kernels, the oneDNN glue (primitive caches) and the thread pool (libgomp, shared with oneDNN).
         .target(name: "COmniKernels", dependencies: ["CDNNL"], cSettings: kernelFlags,
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "OmniOptim", dependencies: ["OmniNN", "OmniTensor"]),
         // libpng glue: libpng reports errors by longjmp, which only C can catch.
         .target(name: "COmniImage", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
-        .target(name: "OmniData", dependencies: ["OmniTensor", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG"]),
+        .target(name: "OmniData", dependencies: ["OmniTensor", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG", "CSndFile"]),
         .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",
@@ -50,7 +52,7 @@ let package = Package(
         .testTarget(name: "OmniModelsTests", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniCLITests", dependencies: ["omni"]),
-        .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniTensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniNN", "OmniTensor"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
