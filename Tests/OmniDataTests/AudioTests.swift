@@ -161,3 +161,32 @@ func temporaryFile(_ name: String, _ data: Data) throws -> String {
         #expect(audioMaxDiff(im.toArray(), eIm) < 1e-5, "stft imag")
     }
 }
+
+@Suite struct AudioEncodeTests {
+    /// Samples on the 16-bit grid survive WAV and FLAC exactly; Ogg Vorbis comes back close.
+    @Test(arguments: AudioFormat.allCases)
+    func roundTrips(format: AudioFormat) throws {
+        let channels = 2, frames = 4_000, rate = 16_000
+        var samples = [Float]()
+        for f in 0..<frames {
+            let t = Double(f) / Double(rate)
+            samples.append(Float((0.5 * sin(2 * Double.pi * 440 * t) * 32768).rounded() / 32768))
+            samples.append(Float((0.25 * sin(2 * Double.pi * 660 * t) * 32768).rounded() / 32768))
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("omni-audio-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try AudioFile(samples: samples, channels: channels, sampleRate: rate).write(to: path, format: format)
+        let back = try AudioFile(contentsOf: path)
+        #expect(back.channels == channels && back.sampleRate == rate)
+        if format == .oggVorbis {
+            #expect(back.frames == frames)
+            let worst = zip(back.samples, samples).dropFirst(2_000).dropLast(2_000)
+                .map { Swift.abs(Double($0) - Double($1)) }.max() ?? .infinity
+            #expect(worst < 0.05, "vorbis max diff \(worst)")
+        } else {
+            #expect(back.samples == samples)
+        }
+        // 16 kHz mono is passed through unchanged apart from the mix-down.
+        #expect(back.whisperSamples() == back.monoSamples())
+    }
+}
