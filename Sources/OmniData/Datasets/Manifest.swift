@@ -242,9 +242,10 @@ public struct Manifest: Sendable {
                         sampleLines: parser.lines, issues: parser.issues)
     }
 
-    /// The absolute location of a manifest-relative path.
+    /// The absolute location of a manifest-relative path, with `.` and `..` removed lexically
+    /// (as the escape check treats them), so `a/missing/../x` names `a/x`.
     public func url(for path: String) -> URL {
-        directory.appendingPathComponent(path)
+        directory.appendingPathComponent(path).standardizedFileURL
     }
 
     /// All parse issues plus, when `checkFiles` is true, one `missingFile` error per path that
