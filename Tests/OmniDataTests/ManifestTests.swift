@@ -57,11 +57,11 @@ struct ManifestTests {
         #expect(resolved.standardizedFileURL.path == url.deletingLastPathComponent().appendingPathComponent("sub/x.png").standardizedFileURL.path)
         #expect(FileManager.default.fileExists(atPath: resolved.path))
         #expect(manifest.validate(checkFiles: true).isEmpty)
-        // The same relative path from a different working directory still resolves.
-        let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath("/")
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
-        #expect(try Manifest.load(contentsOf: url).validate(checkFiles: true).isEmpty)
+        // The working directory plays no part (it is never the temporary folder here), and the
+        // same file named from the wrong folder is reported missing.
+        #expect(FileManager.default.currentDirectoryPath != url.deletingLastPathComponent().path)
+        let other = try makeManifestFolder(#"{"id": "a", "image": "sub/x.png"}"#)
+        #expect(lineKinds(try Manifest.load(contentsOf: other).validate(checkFiles: true)) == ["1:missingFile"])
     }
 
     @Test func everyBadLineIsReportedWithItsNumberAndReason() throws {
