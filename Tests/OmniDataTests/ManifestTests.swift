@@ -136,6 +136,23 @@ struct ManifestTests {
         #expect(try Manifest.load(contentsOf: url).issues.map(\.kind) == [.duplicateID])
     }
 
+    @Test func lineLimitBoundaryAndDefaultOneMiB() throws {
+        let line = #"{"id": "a", "text": "x"}"# // 24 bytes
+        #expect(line.utf8.count == 24)
+        let url = try makeManifestFolder(line + "\n" + line.replacingOccurrences(of: "\"a\"", with: "\"ab\"") + "\n")
+        let atLimit = try Manifest.load(contentsOf: url, limits: ManifestLimits(maxLineBytes: 24))
+        #expect(lineKinds(atLimit.issues) == ["2:lineTooLong"])
+        #expect(atLimit.samples.map(\.id) == ["a"])
+        // Default limit is 1 MiB: a line of 1 MiB + 1 bytes is refused, its neighbours are read.
+        let big = #"{"id": "big", "text": ""# + String(repeating: "y", count: (1 << 20) - 24) + #""}"#
+        #expect(big.utf8.count == (1 << 20) + 1)
+        let bigURL = try makeManifestFolder([line, big, #"{"id": "c", "text": "z"}"#].joined(separator: "\n"))
+        let manifest = try Manifest.load(contentsOf: bigURL)
+        #expect(lineKinds(manifest.issues) == ["2:lineTooLong"])
+        #expect(manifest.samples.map(\.id) == ["a", "c"])
+        #expect(ManifestLimits.default == ManifestLimits(maxLineBytes: 1 << 20, maxFileBytes: 1 << 30))
+    }
+
     @Test func oversizedAndMissingFilesAreFileLevelErrors() throws {
         let url = try makeManifestFolder(String(repeating: #"{"id": "a", "text": "x"}"# + "\n", count: 10))
         #expect(throws: ManifestError.self) { try Manifest.load(contentsOf: url, limits: ManifestLimits(maxFileBytes: 100)) }

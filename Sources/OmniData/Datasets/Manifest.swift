@@ -141,7 +141,8 @@ public struct ManifestLimits: Sendable, Equatable {
 /// Rules (every broken line is reported, none stops the load):
 /// - `id` (non-empty string) is required and unique; a later duplicate is an error and dropped.
 /// - At least one modality: inline `text`, or a path under `image`, `audio`, `video`, `dicom`,
-///   `signal`. Paths are relative to the manifest's folder, may not be absolute, empty, or climb
+///   `signal`. Paths are relative to the manifest's folder, may not be absolute (`/…` or `~…`),
+///   empty, or climb
 ///   out of the folder with `..` (symbolic links are not followed for this check).
 /// - `task` is a string; `target` a string, number or array of those. `null` means absent.
 /// - Unknown keys are *warnings*, not errors: a manifest written for a newer version, or
