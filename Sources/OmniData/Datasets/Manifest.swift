@@ -142,8 +142,9 @@ public struct ManifestLimits: Sendable, Equatable {
 /// - `id` (non-empty string) is required and unique; a later duplicate is an error and dropped.
 /// - At least one modality: inline `text`, or a path under `image`, `audio`, `video`, `dicom`,
 ///   `signal`. Paths are relative to the manifest's folder, may not be absolute (`/…` or `~…`),
-///   empty, or climb
-///   out of the folder with `..` (symbolic links are not followed for this check).
+///   empty, or climb out of the folder with `..` (checked lexically; symbolic links are not
+///   followed). With `checkFiles`, each path must name an existing file (a folder only for
+///   `dicom`, whose series are folders).
 /// - `task` is a string; `target` a string, number or array of those. `null` means absent.
 /// - Unknown keys are *warnings*, not errors: a manifest written for a newer version, or
 ///   carrying extra metadata, stays usable, and `omni data validate` still shows the typo.
