@@ -167,10 +167,13 @@ struct ManifestTests {
     @Test func binaryGarbageIsReportedNotFatal() throws {
         var bytes = [UInt8](repeating: 0xFF, count: 50) + [0x0A] + Array(#"{"id": "a", "text": "x"}"#.utf8)
         bytes += [0x0A, 0x00, 0x7B, 0x0A]
+        // Deep nesting must be refused by the parser, not overflow the stack.
+        bytes += Array(#"{"id": "deep", "text": "t", "target": "#.utf8) + [UInt8](repeating: 0x5B, count: 100_000)
+            + [UInt8](repeating: 0x5D, count: 100_000) + Array("}\n".utf8)
         let url = try makeManifestFolder("")
         try Data(bytes).write(to: url)
         let manifest = try Manifest.load(contentsOf: url)
-        #expect(lineKinds(manifest.issues) == ["1:invalidJSON", "3:invalidJSON"])
+        #expect(lineKinds(manifest.issues) == ["1:invalidJSON", "3:invalidJSON", "4:invalidJSON"])
         #expect(manifest.samples.map(\.id) == ["a"])
     }
 
