@@ -115,6 +115,11 @@ struct ManifestTests {
         #expect(!report.isValid)
         #expect(report.errorCount == 11 && report.warningCount == 2)
         #expect(report.summary == "4 samples (text 2, image 2); 11 errors, 2 warnings")
+        let printed = report.formatted(name: "m.jsonl").split(separator: "\n").map(String.init)
+        #expect(printed.count == 14)
+        #expect(printed[2] == "m.jsonl:4: error: duplicate id 'ok1' (first on line 1)")
+        #expect(printed[4] == "m.jsonl:6: warning: unknown key 'colour' (ignored)")
+        #expect(printed.last == report.summary)
     }
 
     @Test func lineNumbersCountCRLFAndNoTrailingNewline() throws {
@@ -162,6 +167,7 @@ struct ManifestTests {
         let missing = Manifest.validate(contentsOf: url.deletingLastPathComponent().appendingPathComponent("nope.jsonl"))
         #expect(lineKinds(missing.issues) == ["0:unreadableFile"])
         #expect(missing.summary == "0 samples; 1 error, 0 warnings")
+        #expect(missing.formatted(name: "nope.jsonl").hasPrefix("nope.jsonl: error: cannot read"))
     }
 
     @Test func binaryGarbageIsReportedNotFatal() throws {

@@ -315,6 +315,16 @@ public struct ManifestReport: Sendable, Equatable {
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         return "\(plural(sampleCount, "sample"))\(groupText); \(plural(errorCount, "error")), \(plural(warningCount, "warning"))"
     }
+
+    /// The full report as a CLI prints it: one line per issue, prefixed with `name:` (usually the
+    /// manifest's path) so editors can jump to it, then the summary.
+    public func formatted(name: String) -> String {
+        let lines = issues.map { issue in
+            issue.line > 0 ? "\(name):\(issue.line): \(issue.severity.rawValue): \(issue.message)"
+                           : "\(name): \(issue.severity.rawValue): \(issue.message)"
+        }
+        return (lines + [summary]).joined(separator: "\n")
+    }
 }
 
 /// Any JSON value, decoded strictly (a number is never a Bool and vice versa).
