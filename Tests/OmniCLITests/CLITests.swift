@@ -99,4 +99,44 @@ func jsonObject(_ line: String) -> Any? { try? JSONSerialization.jsonObject(with
             #expect(Swift.abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
         }
     }
+
+    @Test func dataValidateReportsEveryBadLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omni-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("a.png").path, contents: Data([0]))
+        let manifest = dir.appendingPathComponent("m.jsonl").path
+        let lines = [#"{"id":"1","image":"a.png","task":"caption","target":"a cat"}"#, #"{"id":"1","text":"hi"}"#,
+                     "{bad json", #"{"id":"3","image":"../x.png"}"#]
+        FileManager.default.createFile(atPath: manifest, contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+        let r = try omni(["data", "validate", manifest])
+        #expect(r.status == 1)
+        #expect(r.stderr.isEmpty, "stderr was \(r.stderr)")
+        for line in [2, 3, 4] { #expect(r.stdout.contains("\(manifest):\(line): error:"), "line \(line) not reported: \(r.stdout)") }
+        #expect(!r.stdout.contains("\(manifest):1:"))
+    }
+
+    @Test func audioMelWritesWhisperShapedNpy() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omni-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 1 s of a 440 Hz tone, 16-bit PCM WAV at 16 kHz
+        var pcm = Data()
+        for i in 0..<16000 { pcm.append(contentsOf: withUnsafeBytes(of: Int16(10000 * sin(2 * Double.pi * 440 * Double(i) / 16000)).littleEndian, Array.init)) }
+        var wav = Data("RIFF".utf8)
+        func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+        func u16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+        wav.append(contentsOf: u32(UInt32(36 + pcm.count))); wav.append(contentsOf: Array("WAVEfmt ".utf8))
+        wav.append(contentsOf: u32(16) + u16(1) + u16(1) + u32(16000) + u32(32000) + u16(2) + u16(16))
+        wav.append(contentsOf: Array("data".utf8)); wav.append(contentsOf: u32(UInt32(pcm.count))); wav.append(pcm)
+        let input = dir.appendingPathComponent("tone.wav").path, out = dir.appendingPathComponent("mel.npy").path
+        FileManager.default.createFile(atPath: input, contents: wav)
+        let r = try omni(["audio", "mel", input, "--n-mels", "80", "--out", out])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let json = try #require(jsonObject(r.lastLine) as? [String: Any])
+        #expect(json["shape"] as? [Int] == [80, 100])
+        #expect(FileManager.default.fileExists(atPath: out))
+        let bad = try omni(["audio", "mel", dir.appendingPathComponent("tone.png").path, "--out", out])
+        #expect(bad.status != 0 && bad.stderr.split(separator: "\n").count == 1)
+    }
 }
