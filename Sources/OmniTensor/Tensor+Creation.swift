@@ -1,3 +1,4 @@
+import Foundation
 import COmniKernels
 
 extension Tensor {
@@ -75,10 +76,10 @@ extension Tensor {
         let n = t.count
         generator.fill((n + 1) / 2) { u, i in
             let u1 = 1.0 - u(), u2 = u()
-            let r = (-2.0 * _log(u1)).squareRoot()
+            let r = (-2.0 * Foundation.log(u1)).squareRoot()
             let a = 2.0 * Double.pi * u2
-            p[2 * i] = Float(Double(mean) + Double(std) * r * _cos(a))
-            if 2 * i + 1 < n { p[2 * i + 1] = Float(Double(mean) + Double(std) * r * _sin(a)) }
+            p[2 * i] = Float(Double(mean) + Double(std) * r * Foundation.cos(a))
+            if 2 * i + 1 < n { p[2 * i + 1] = Float(Double(mean) + Double(std) * r * Foundation.sin(a)) }
         }
         return t
     }
@@ -122,7 +123,3 @@ extension Tensor {
     }
 }
 
-@inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Foundation.cos(x) }
-@inline(__always) func _sin(_ x: Double) -> Double { Foundation.sin(x) }
-import Foundation

@@ -11,13 +11,15 @@ extension Tensor {
             let v = Int(p[i])
             check(v >= -n && v < n, op, "index \(v) is out of range for an axis of size \(n)")
             if v < 0 {
-                if fixed == nil { fixed = Tensor(uninitializedShape: idx.shape, dtype: .int64); fixed!.rawPointer.copyMemory(from: idx.rawPointer, byteCount: idx.count * 8) }
+                if fixed == nil { fixed = idx.copyDense() }
                 fixed!.rawPointer.assumingMemoryBound(to: Int64.self)[i] = Int64(v + n)
             }
         }
-        return fixed ?? (idx.storage === storage ? idx.copyDense() : idx)
+        // Index tensors are immutable like every tensor, so the checked view is used as it is.
+        return fixed ?? idx
     }
 
+    /// A fresh dense copy (for kernels that write into their output in place), from any layout.
     func copyDense() -> Tensor {
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         Tensor.copyElements(from: self, into: t)
@@ -86,7 +88,7 @@ extension Tensor {
         check(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] == shape[$0] }, "scatterAdding",
               "index of shape \(fmt(index.shape)) does not match \(fmt(shape)) off axis \(axis)")
         let idx = index.checkedIndices(shape[a], op: "scatterAdding")
-        let out = contiguous().detached().copyDense()
+        let out = detached().copyDense()   // scatter-add writes into it; one copy from any layout
         let src = source.contiguous()
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         if src.count > 0 {

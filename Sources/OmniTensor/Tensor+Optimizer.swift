@@ -15,7 +15,7 @@ public enum OptimizerKernels {
         check(p.dtype == .float32 && step >= 1, "adam", "needs a float32 parameter and step ≥ 1")
         let (pc, gc, mc, vc) = (p.contiguous(), g.contiguous(), m.contiguous(), v.contiguous())
         let po = Tensor(uninitializedShape: p.shape), mo = Tensor(uninitializedShape: p.shape), vo = Tensor(uninitializedShape: p.shape)
-        let bc1 = Float(1 - _pow(Double(beta1), step)), bc2 = Float(1 - _pow(Double(beta2), step))
+        let bc1 = Float(1 - Foundation.pow(Double(beta1), Double(step))), bc2 = Float(1 - Foundation.pow(Double(beta2), Double(step)))
         omni_adam_f32(Int64(p.count), pc.floatPointer, gc.floatPointer, mc.floatPointer, vc.floatPointer,
                       learningRate, beta1, beta2, epsilon, weightDecay, bc1, bc2, decoupled ? 1 : 0,
                       po.floatPointer, mo.floatPointer, vo.floatPointer)
@@ -47,4 +47,3 @@ public enum OptimizerKernels {
     }
 }
 
-private func _pow(_ x: Double, _ n: Int) -> Double { Foundation.pow(x, Double(n)) }
