@@ -193,16 +193,9 @@ static void gelu_erf_avx512(int64_t n, const float *x, float *y) {
         __m512 d = _mm512_min_ps(_mm512_fmadd_ps(_mm512_abs_ps(v), _mm512_set1_ps(0.4f * SQRT_1_2), one), big);
         __m512 t = _mm512_rcp14_ps(d);
         t = _mm512_mul_ps(t, _mm512_fnmadd_ps(d, t, two));                          // 1 / (1 + 0.4a)
-        // 0.5 · P(t): the polynomial of internal.h's erfc fit with its coefficients halved
-        __m512 p = _mm512_set1_ps(0.5f * 5.026213080e-02f);
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * -1.829014719e-01f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 1.690854281e-01f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * -5.607539788e-03f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 1.414314359e-01f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 1.685419828e-01f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 2.078427076e-01f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 2.256696075e-01f));
-        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * 2.256758660e-01f));
+        // 0.5 · P(t): internal.h's erfc fit with its coefficients halved
+        __m512 p = _mm512_set1_ps(0.5f * omni_erfc_poly[0]);
+        for (int k = 1; k < 9; k++) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.5f * omni_erfc_poly[k]));
         // exp(-x²/2): clamped at -104 (below it the result rounds to 0; vscalefps gets there exactly)
         __m512 e = _mm512_max_ps(_mm512_mul_ps(_mm512_mul_ps(v, v), _mm512_set1_ps(-0.5f)), floor_);
         // round(e / ln 2) with the 1.5·2^23 shifter (two adds instead of a vrndscaleps)
@@ -211,13 +204,10 @@ static void gelu_erf_avx512(int64_t n, const float *x, float *y) {
         __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), e);
         r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.12194440e-4f), r);
         __m512 z = _mm512_mul_ps(r, r);
-        // Cephes' expf polynomial without its r^6 term (r ∈ ±ln2/2: ≤ 3e-7 relative, far below
+        // internal.h's exp polynomial without its r^6 term (r ∈ ±ln2/2: ≤ 3e-7 relative, far below
         // what the erfc fit and the rounding of x²/2 contribute)
-        __m512 q = _mm512_set1_ps(1.3981999507e-3f);
-        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(8.3334519073e-3f));
-        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(4.1665795894e-2f));
-        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.6666665459e-1f));
-        q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(5.0000001201e-1f));
+        __m512 q = _mm512_set1_ps(omni_exp_poly[1]);
+        for (int k = 2; k < 6; k++) q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(omni_exp_poly[k]));
         q = _mm512_add_ps(_mm512_fmadd_ps(q, z, r), one);
         __m512 c = _mm512_mul_ps(_mm512_mul_ps(p, t), _mm512_scalef_ps(q, fx));      // erfc(|x|/√2) / 2
         __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);

@@ -39,16 +39,15 @@ static inline int omni_chunks(int64_t work) {
 
 /// exp(x - fx·ln 2) for |x - fx·ln 2| <= ln 2 / 2, fx = round(x / ln 2): Cephes' expf polynomial,
 /// with ln 2 split in two so the reduction is exact enough. Shared by the exp variants below.
+/// Cephes' expf polynomial, highest degree first: exp(r) ≈ 1 + r + r²·P(r).
+static const float omni_exp_poly[6] = {
+    1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f };
 static inline float omni_exp_reduced(float x, float fx) {
     float r = x - fx * 0.693359375f;
     r = r + fx * 2.12194440e-4f;
     float z = r * r;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
+    float y = omni_exp_poly[0];
+    for (int k = 1; k < 6; k++) y = y * r + omni_exp_poly[k];
     return y * z + r + 1.0f;
 }
 /// exp(x) (Cephes-style range reduction and polynomial, ~1 ulp). Overflows to +inf above
@@ -110,17 +109,13 @@ static inline float omni_exp_nonpositive(float x) {
 /// erfc(a) = exp(-a^2) t P(t) with t = 1 / (1 + 0.4 a); P is a degree-8
 /// minimax fit of erfcx(a) / t on t in [0, 1] (relative error 1.3e-7 in exact arithmetic;
 /// scripts/fit_erf.py computes both fits).
+static const float omni_erfc_poly[9] = {   // P, highest degree first
+    5.026213080e-02f, -1.829014719e-01f, 1.690854281e-01f, -5.607539788e-03f, 1.414314359e-01f,
+    1.685419828e-01f, 2.078427076e-01f, 2.256696075e-01f, 2.256758660e-01f };
 static inline float omni_erfc_pos2(float a, float a2) {
     float t = 1.0f / (1.0f + 0.4f * a);
-    float p = 5.026213080e-02f;
-    p = p * t - 1.829014719e-01f;
-    p = p * t + 1.690854281e-01f;
-    p = p * t - 5.607539788e-03f;
-    p = p * t + 1.414314359e-01f;
-    p = p * t + 1.685419828e-01f;
-    p = p * t + 2.078427076e-01f;
-    p = p * t + 2.256696075e-01f;
-    p = p * t + 2.256758660e-01f;
+    float p = omni_erfc_poly[0];
+    for (int k = 1; k < 9; k++) p = p * t + omni_erfc_poly[k];
     return p * t * omni_exp_nonpositive(-a2);
 }
 static inline float omni_erfc_pos(float a) { return omni_erfc_pos2(a, a * a); }
