@@ -15,21 +15,22 @@ func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -2, high: Float = 2
 /// The values of `t` in C order, widened to Double.
 func values(_ t: Tensor) -> [Double] { t.toArray().map(Double.init) }
 
-/// A non-contiguous view holding the same logical values as `t` (its buffer is laid out with
-/// the axes reversed, then permuted back), so kernels see real strides.
+/// A non-contiguous view holding the same logical values as `t`, so kernels see real strides:
+/// the axes reversed in memory (a transposed layout) where that is not contiguous, otherwise the
+/// first axis longer than 1 stored at every second position. A tensor with at most one element
+/// has no non-contiguous layout and is returned as it is.
 func nonContiguous(_ t: Tensor) -> Tensor {
-    guard t.rank >= 2 else {
-        // rank ≤ 1: take every second element of an interleaved buffer
-        let v = t.toArray()
-        var buf = [Float](repeating: .nan, count: Swift.max(2 * v.count, 1))
-        for (i, x) in v.enumerated() { buf[2 * i] = x }
-        let base = Tensor(buf, shape: [buf.count])
-        let view = base.sliced(axis: 0, start: 0, end: 2 * v.count, step: 2)
-        return t.rank == 0 ? view.reshaped([]) : view
+    if t.rank >= 2 {
+        let rev = Array((0..<t.rank).reversed())
+        let view = t.permuted(rev).contiguous().permuted(rev)
+        if !view.isContiguous { return view }
     }
-    let rev = Array((0..<t.rank).reversed())
-    let stored = t.permuted(rev).contiguous()   // dense buffer in reversed-axis order
-    let view = stored.permuted(rev)             // same logical values, strided
+    guard let a = t.shape.firstIndex(where: { $0 > 1 }) else { return t }
+    var doubled = t.shape
+    doubled[a] *= 2
+    // [..., n, 2, ...] with the values at [..., i, 0, ...] and NaN beside them, seen with step 2
+    let interleaved = Tensor.stacked([t.detached(), Tensor.full(t.shape, .nan)], axis: a + 1).reshaped(doubled)
+    let view = interleaved.sliced(axis: a, start: 0, step: 2)
     #expect(!view.isContiguous)
     return view
 }
