@@ -92,7 +92,11 @@ static int begin_read(io_state *s, const uint8_t *data, size_t size, char *err, 
     return 0;
 }
 
-int omni_png_read_info(const uint8_t *data, size_t size, omni_png_info *info_out, char *err, size_t errlen) {
+/// Allocates the reader state and libpng's read and info structs for `data`; on failure reports
+/// into `err` and leaves nothing allocated. (setjmp must stay in the callers: it has to be armed
+/// in the frame that is still live when libpng longjmps.)
+static int open_reader(const uint8_t *data, size_t size, char *err, size_t errlen,
+                       io_state **s_out, png_structp *png_out, png_infop *info_out) {
     io_state *s = calloc(1, sizeof *s);
     if (!s) { if (err && errlen) snprintf(err, errlen, "out of memory"); return -1; }
     if (begin_read(s, data, size, err, errlen) != 0) { free(s); return -1; }
@@ -104,6 +108,17 @@ int omni_png_read_info(const uint8_t *data, size_t size, omni_png_info *info_out
         free(s);
         return -1;
     }
+    *s_out = s;
+    *png_out = png;
+    *info_out = info;
+    return 0;
+}
+
+int omni_png_read_info(const uint8_t *data, size_t size, omni_png_info *info_out, char *err, size_t errlen) {
+    io_state *s;
+    png_structp png;
+    png_infop info;
+    if (open_reader(data, size, err, errlen, &s, &png, &info) != 0) return -1;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         free(s);
@@ -119,17 +134,10 @@ int omni_png_read_info(const uint8_t *data, size_t size, omni_png_info *info_out
 
 int omni_png_decode(const uint8_t *data, size_t size, const omni_png_info *expected, void *out,
                     size_t out_size, char *err, size_t errlen) {
-    io_state *s = calloc(1, sizeof *s);
-    if (!s) { if (err && errlen) snprintf(err, errlen, "out of memory"); return -1; }
-    if (begin_read(s, data, size, err, errlen) != 0) { free(s); return -1; }
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, on_error, on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info) {
-        set_err(s, "cannot create a libpng reader");
-        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
-        free(s);
-        return -1;
-    }
+    io_state *s;
+    png_structp png;
+    png_infop info;
+    if (open_reader(data, size, err, errlen, &s, &png, &info) != 0) return -1;
     png_bytep *volatile rows = NULL;
     if (setjmp(png_jmpbuf(png))) {
         free(rows);
