@@ -219,7 +219,7 @@ extension Tensor {
         let M = av.shape[..<(av.rank - 1)].reduce(1, *)
         let A = av.reshaped([M, K]).contiguous()   // [M, K], also when K = 0
         let B = bv.contiguous()
-        let out = Tensor(uninitializedShape: [M, N])
+        var out = Tensor(uninitializedShape: [M, N])
         if out.count > 0 {
             if K == 0 {
                 out.floatPointer.initialize(repeating: 0, count: out.count)
@@ -242,17 +242,13 @@ extension Tensor {
                 let acc = Tensor(uninitializedShape: [M, N], dtype: .int32)
                 omni_gemm_u8s8s32_ref(Int64(M), Int64(N), Int64(K), A.rawPointer.assumingMemoryBound(to: UInt8.self), a.zeroPoint,
                                       B.rawPointer.assumingMemoryBound(to: Int8.self), acc.rawPointer.assumingMemoryBound(to: Int32.self))
-                let p = acc.rawPointer.assumingMemoryBound(to: Int32.self)
-                for m in 0..<M {
-                    for n in 0..<N {
-                        out.floatPointer[m * N + n] = a.scales[0] * b.scales[b.scales.count == 1 ? 0 : n] * Float(p[m * N + n])
-                    }
-                }
+                // (scale_a · scale_b[n]) · acc, the same rounding order as oneDNN's output scale
+                let scales = Tensor(b.scales.map { a.scales[0] * $0 })   // [1] or [N], broadcast over rows
+                out = GradMode.withoutGrad { acc.converted(to: .float32) * scales }
             }
         }
-        var y = out
-        if let bias { y = GradMode.withoutGrad { y + bias } }
-        return y.reshaped(Array(av.shape[..<(av.rank - 1)]) + [N])
+        if let bias { out = GradMode.withoutGrad { out + bias } }
+        return out.reshaped(Array(av.shape[..<(av.rank - 1)]) + [N])
     }
 }
 
