@@ -1,0 +1,46 @@
+// The seam between the modality encoders and fusion (DESIGN.md §3): every encoder turns a batch of
+// its own inputs into a padded token sequence plus a mask; the router, co-attention and heads only
+// ever see `ModalityTokens`.
+import OmniNN
+import OmniTensor
+
+/// The input modalities Omni models understand.
+public enum Modality: String, Codable, Sendable, CaseIterable, Comparable {
+    case text, image, audio, video, signal
+
+    public static func < (a: Modality, b: Modality) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// One modality's encoded batch.
+///
+/// - `tokens`: float32 [B, N, D] — padded positions hold finite values (usually zeros) and must be
+///   ignored through `mask`.
+/// - `mask`: bool [B, N], true for a real token. A sample whose row is all false has no input of
+///   this modality (the router gives it gate 0).
+public struct ModalityTokens: @unchecked Sendable {
+    public var tokens: Tensor
+    public var mask: Tensor
+
+    public init(tokens: Tensor, mask: Tensor) {
+        precondition(tokens.rank == 3, "ModalityTokens: tokens \(tokens.shape) must be [B, N, D]")
+        precondition(mask.dtype == .bool && mask.shape == [tokens.shape[0], tokens.shape[1]],
+                     "ModalityTokens: mask \(mask.shape) (\(mask.dtype)) must be bool [\(tokens.shape[0]), \(tokens.shape[1])]")
+        self.tokens = tokens
+        self.mask = mask
+    }
+
+    public var batchSize: Int { tokens.shape[0] }
+    public var length: Int { tokens.shape[1] }
+    public var dimension: Int { tokens.shape[2] }
+}
+
+/// A module that encodes one modality into ``ModalityTokens``. Each encoder defines its own batch
+/// type (padded inputs plus lengths or masks) and documents its output length.
+public protocol ModalityEncoder: Module {
+    associatedtype Batch
+    /// Feature size D of the produced tokens.
+    var outputDimension: Int { get }
+    func callAsFunction(_ batch: Batch) -> ModalityTokens
+}
