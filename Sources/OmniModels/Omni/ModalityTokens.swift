@@ -5,7 +5,7 @@ import OmniNN
 import OmniTensor
 
 /// The input modalities Omni models understand.
-public enum Modality: String, Codable, Sendable, CaseIterable, Comparable {
+public enum Modality: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable, Comparable {
     case text, image, audio, video, signal
 
     public static func < (a: Modality, b: Modality) -> Bool {
@@ -43,4 +43,24 @@ public protocol ModalityEncoder: Module {
     /// Feature size D of the produced tokens.
     var outputDimension: Int { get }
     func callAsFunction(_ batch: Batch) -> ModalityTokens
+}
+
+extension ModalityTokens {
+    /// Mean of the real tokens: [B, D]. A sample with no real token gets zeros.
+    public func pooled() -> Tensor {
+        let m = mask.converted(to: .float32).unsqueezed(axis: -1)          // [B, N, 1]
+        let count = m.sum(axis: 1).clamped(min: 1)                         // [B, 1]
+        return (tokens * m).sum(axis: 1) / count                          // [B, D]
+    }
+
+    /// Whether each sample has this modality at all: bool [B].
+    public var isPresent: Tensor {
+        if length == 0 { return Tensor.zeros([batchSize], dtype: .bool) }
+        return mask.converted(to: .float32).max(axis: 1).compared(.greater, 0)
+    }
+
+    /// The same tokens with padded positions set to exactly zero.
+    public func zeroingPadding() -> ModalityTokens {
+        ModalityTokens(tokens: tokens * mask.converted(to: .float32).unsqueezed(axis: -1), mask: mask)
+    }
 }

@@ -15,7 +15,8 @@ import OmniTensor
 /// }
 /// ```
 ///
-/// Arrays of modules get keys `key.0`, `key.1`, … as PyTorch's `nn.ModuleList` does.
+/// Arrays of modules get keys `key.0`, `key.1`, … as PyTorch's `nn.ModuleList` does; dictionaries
+/// `[String: Module]` get `key.name` (sorted by name), as `nn.ModuleDict` does.
 @propertyWrapper
 public final class ModuleInfo<Value>: @unchecked Sendable {
     /// The checkpoint key; nil means "the property name without its leading underscore".
@@ -48,6 +49,9 @@ public final class ModuleInfo<Value>: @unchecked Sendable {
         switch value as Any {
         case let m as Module: return [(k, m)]
         case let ms as [Module]: return ms.enumerated().map { ("\(k).\($0.offset)", $0.element) }
+        case let named as [String: Module]:
+            // PyTorch's nn.ModuleDict: `key.name`, in sorted order so traversal is deterministic.
+            return named.keys.sorted().map { ("\(k).\($0)", named[$0]!) }
         case let opt as Module?:
             if let m = opt { return [(k, m)] }
             return []
