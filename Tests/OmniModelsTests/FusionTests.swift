@@ -1,4 +1,5 @@
 import Foundation
+import OmniData
 import OmniNN
 import OmniTensor
 import Testing

@@ -3,7 +3,7 @@ import Foundation
 /// One kind of input a manifest sample can carry.
 ///
 /// The declaration order is also the priority order used for a sample's primary modality.
-public enum Modality: String, CaseIterable, Codable, Sendable, Comparable {
+public enum Modality: String, CaseIterable, Codable, CodingKeyRepresentable, Sendable, Comparable {
     case text, image, audio, video, dicom, signal
 
     /// The modalities stored as file paths (everything except inline `text`).

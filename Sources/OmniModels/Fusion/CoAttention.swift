@@ -1,6 +1,7 @@
 // Co-attention: bidirectional cross-attention between modality streams, stacked. Every stream
 // attends to the tokens of all the other streams at once, so information flows both ways in each
 // block (ViLBERT's co-attention generalised to any number of modalities).
+import OmniData
 import OmniNN
 import OmniTensor
 

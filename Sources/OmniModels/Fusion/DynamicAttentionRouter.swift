@@ -1,6 +1,7 @@
 // The dynamic attention router (DESIGN.md §1): one sigmoid gate per modality and sample, computed
 // from that modality's pooled features and the task embedding, scaling the modality's tokens
 // before fusion.
+import OmniData
 import OmniNN
 import OmniTensor
 

@@ -1,5 +1,6 @@
 // Heads on top of encoders and fusion: the contrastive projection into the shared space and a
 // classification head.
+import OmniData
 import OmniNN
 import OmniTensor
 

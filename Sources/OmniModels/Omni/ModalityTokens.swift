@@ -1,17 +1,11 @@
 // The seam between the modality encoders and fusion (DESIGN.md §3): every encoder turns a batch of
 // its own inputs into a padded token sequence plus a mask; the router, co-attention and heads only
 // ever see `ModalityTokens`.
+import OmniData
 import OmniNN
 import OmniTensor
 
-/// The input modalities Omni models understand.
-public enum Modality: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable, Comparable {
-    case text, image, audio, video, signal
-
-    public static func < (a: Modality, b: Modality) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
+// `Modality` (text, image, audio, video, dicom, signal) is OmniData's, shared with manifests.
 
 /// One modality's encoded batch.
 ///
