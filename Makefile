@@ -1,6 +1,6 @@
 # The two commands of the README's Quick start.
 #   make demo  — the main job (until `omni demo` exists: `omni doctor`)
-#   make test  — installs what is missing, builds, runs the whole test suite
+#   make test  — installs what is missing, builds, runs the whole test suite and each fuzz target briefly
 SWIFT ?= swift
 
 .PHONY: demo test bootstrap assets build release bench clean
@@ -23,6 +23,7 @@ demo: release
 
 test: bootstrap assets
 	$(SWIFT) test
+	scripts/fuzz
 
 bench: release
 	.build/release/omni bench matmul --m 1024 --n 1024 --k 1024 --dtype f32 --threads 1

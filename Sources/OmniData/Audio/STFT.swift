@@ -36,8 +36,21 @@ public enum STFT {
         return Tensor(out, shape: [count, nFft])
     }
 
+    /// Bases already built, by `nFft` (building one takes 2·nFft·bins trigonometric calls, far
+    /// more than transforming a short clip).
+    nonisolated(unsafe) private static var cache: [Int: (Tensor, Tensor)] = [:]
+    private static let cacheLock = NSLock()
+
     /// The windowed DFT basis: `([nFft, bins], [nFft, bins])` for the real and imaginary parts.
     static func basis(nFft: Int) -> (Tensor, Tensor) {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        if let b = cache[nFft] { return b }
+        let b = makeBasis(nFft: nFft)
+        if cache.count < 16 { cache[nFft] = b }
+        return b
+    }
+
+    static func makeBasis(nFft: Int) -> (Tensor, Tensor) {
         let bins = nFft / 2 + 1, window = hannWindow(nFft)
         var re = [Float](repeating: 0, count: nFft * bins), im = re
         for j in 0..<nFft {

@@ -34,6 +34,8 @@ extension Image {
         guard size <= Image.maximumFileSize else {
             throw ImageError(file: path, "file is \(size) bytes, above the limit of \(Image.maximumFileSize)")
         }
+        // Checked before reading: Foundation's Data(contentsOf:) leaks its buffer on an empty file.
+        guard size > 0 else { throw ImageError(file: path, "empty file") }
         let data: Data
         do {
             data = try Data(contentsOf: url)
