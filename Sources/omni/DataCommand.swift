@@ -7,7 +7,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Dataset manifests.",
-        subcommands: [DataValidateCommand.self])
+        subcommands: [DataValidateCommand.self, DataSynthCommand.self])
 }
 
 struct DataValidateCommand: ParsableCommand {
