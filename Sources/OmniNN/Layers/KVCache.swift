@@ -38,6 +38,14 @@ public final class KVCache: @unchecked Sendable {
         isStatic = true
     }
 
+    /// Keeps the batch rows `indices` (integer [B']) of the cached keys and values, in that order,
+    /// repeating or dropping rows: beam search reorders its hypotheses this way, and expands one
+    /// prompt's cache to several beams.
+    public func selectBatch(_ indices: Tensor) {
+        keys = keys?.indexSelect(axis: 0, indices: indices)
+        values = values?.indexSelect(axis: 0, indices: indices)
+    }
+
     /// Forgets everything (a new sequence).
     public func reset() { keys = nil; values = nil; isStatic = false }
 }
