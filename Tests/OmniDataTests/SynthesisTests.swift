@@ -113,3 +113,42 @@ import Testing
         #expect(s.map { abs($0) }.max()! > 0.1)
     }
 }
+
+@Suite struct DemoCorpusTests {
+    @Test func smallCorpusIsValidDeterministicAndNeverPairsImageWithAudioInTraining() throws {
+        let base = NSTemporaryDirectory() + "omni-demo-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var c = DemoCorpusConfiguration.small
+        c.seed = 5
+        let a = try DemoCorpus.generate(into: base + "/a", configuration: c)
+        c.threads = 1
+        _ = try DemoCorpus.generate(into: base + "/b", configuration: c)
+        #expect(a.manifests["train"] == 2 * c.trainScenes + c.trainSpeech + c.trainClips + c.trainSignals)
+        #expect(a.manifests["test"] == c.testScenes + c.testQuestions)
+        for split in ["train", "validation", "test"] {
+            let url = URL(fileURLWithPath: base + "/a/\(split).jsonl")
+            let manifest = try Manifest.load(contentsOf: url)
+            let issues = manifest.validate(checkFiles: true)
+            #expect(issues.isEmpty, "\(split): \(issues.prefix(3))")
+            // same seed, different thread count: identical manifests and files
+            let other = try String(contentsOfFile: base + "/b/\(split).jsonl", encoding: .utf8)
+            #expect(try String(contentsOf: url, encoding: .utf8) == other)
+            if split == "train" {
+                #expect(manifest.samples.allSatisfy { !($0.image != nil && $0.audio != nil) })
+            }
+        }
+        for file in ["images/scene-000003.png", "images/test-000002.png", "signals/machine-000001.npy"] {
+            #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), "\(file) differs")
+        }
+        let test = try Manifest.load(contentsOf: URL(fileURLWithPath: base + "/a/test.jsonl")).samples
+        let captions = test.filter { $0.task == "cross_modal_retrieval" }.compactMap(\.text)
+        #expect(captions.count == c.testScenes && Set(captions).count == captions.count, "retrieval captions must be distinct")
+        // answers are consistent with the scene attributes
+        for s in test where s.task == "visual_question_answering" {
+            guard case .string(let answer)? = s.target, let kind = SceneQuestion.Kind(rawValue: String(s.id.split(separator: "-").last!)) else {
+                Issue.record("bad question line \(s.id)"); continue
+            }
+            #expect(SceneQuestion.answers(for: kind).contains(answer), "\(s.id): \(answer)")
+        }
+    }
+}
