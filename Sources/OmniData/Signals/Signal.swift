@@ -27,8 +27,9 @@ public struct Signal: Sendable, Equatable {
     /// One name per channel (from a CSV header, or `ch0`, `ch1`, …).
     public let channelNames: [String]
 
-    /// Reading limits shared by the decoders, checked before anything is allocated.
-    /// The largest file a reader opens (1 GiB).
+    // Reading limits shared by the decoders, checked before anything large is allocated.
+
+    /// The largest file the text readers (CSV, `.ts`) open: 1 GiB.
     public static let maxFileBytes = 1 << 30
     /// The most channels a signal may have.
     public static let maxChannels = 4096
