@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "OmniOptim", dependencies: ["OmniNN", "OmniTensor"]),
         // libpng glue: libpng reports errors by longjmp, which only C can catch.
         .target(name: "COmniImage", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
-        .target(name: "OmniData", dependencies: ["OmniTensor", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG", "CSndFile"]),
+        .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG", "CSndFile"]),
         .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",
