@@ -1,5 +1,6 @@
-// `omni inspect FILE`: what a file holds — tensors (safetensors, PyTorch checkpoints, .npy/.npz)
-// or an image — as a table and a final JSON line. A bad file is one line on stderr, exit 1.
+// `omni inspect FILE`: what a file holds — tensors (safetensors, PyTorch checkpoints, .npy/.npz),
+// an image or a JSONL dataset manifest — as a table and a final JSON line. A bad file is one line
+// on stderr, exit 1.
 import ArgumentParser
 import Foundation
 import OmniData
@@ -9,10 +10,12 @@ import OmniTensor
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz) or an image (PNG, JPEG).",
+        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG) or a dataset manifest (.jsonl).",
         discussion: """
             Tensor files list every tensor with its dtype and shape; images give their size, channels \
-            and bit depth. The last line of stdout is a JSON object. A truncated, corrupt or \
+            and bit depth; manifests (a .jsonl name, or a file starting with '{') give sample, modality \
+            and task counts and how many referenced files are missing (a manifest with bad lines \
+            fails: `omni data validate` lists them). The last line of stdout is a JSON object. A truncated, corrupt or \
             unsupported file exits non-zero with one line on stderr naming the file and the problem.
             """)
 
@@ -22,6 +25,10 @@ struct InspectCommand: ParsableCommand {
     struct TensorEntry: Encodable { let name: String; let dtype: String; let shape: [Int] }
     struct TensorReport: Encodable { let file: String; let format: String; let tensors: [TensorEntry]; let parameters: Int; let bytes: Int }
     struct ImageReport: Encodable { let file: String; let format: String; let width: Int; let height: Int; let channels: Int; let bit_depth: Int }
+    struct ManifestReport: Encodable {
+        let file: String; let format: String; let samples: Int; let modalities: [String: Int]; let primary: [String: Int]
+        let tasks: [String: Int]; let untasked: Int; let missing_files: Int; let warnings: Int
+    }
 
     func run() throws {
         _ = try global.makeLogger("omni.inspect")
@@ -30,6 +37,11 @@ struct InspectCommand: ParsableCommand {
         let bytes = [UInt8](head)
         let isPNG = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
         let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
+        let ext = URL(fileURLWithPath: file).pathExtension.lowercased()
+        if ext == "jsonl" || ext == "ndjson" || bytes.first == UInt8(ascii: "{") {
+            try inspectManifest()
+            return
+        }
         if isPNG || isJPEG {
             let image: Image
             do { image = try Image(contentsOfFile: file) } catch { throw CLIError(error.description) }
@@ -55,5 +67,33 @@ struct InspectCommand: ParsableCommand {
         try printJSONLine(TensorReport(file: file, format: "\(format)", tensors: summaries.map {
             TensorEntry(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape)
         }, parameters: count, bytes: byteCount))
+    }
+
+    func inspectManifest() throws {
+        let manifest: Manifest
+        do { manifest = try Manifest.load(contentsOf: URL(fileURLWithPath: file)) } catch let error as ManifestError {
+            throw CLIError("\(file): \(error.issue.message)")
+        }
+        if let first = manifest.issues.first(where: { $0.severity == .error }) {
+            let summary = manifest.summary(checkFiles: false)
+            throw CLIError("\(file): \(summary.badLines) bad line\(summary.badLines == 1 ? "" : "s"), first \(first) (omni data validate lists all)")
+        }
+        guard !manifest.samples.isEmpty else { throw CLIError("\(file): no samples") }
+        let s = manifest.summary(checkFiles: true)
+        func names(_ counts: [Modality: Int]) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+        }
+        print("\(file): JSONL manifest, \(s.samples) sample\(s.samples == 1 ? "" : "s")")
+        var table = TextTable(["modality", "samples", "primary"])
+        for m in Modality.allCases where s.modalityCounts[m] != nil {
+            table.add([m.rawValue, "\(s.modalityCounts[m]!)", "\(s.primaryCounts[m] ?? 0)"])
+        }
+        print(table.render())
+        let tasks = s.taskCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
+        print("tasks: " + (tasks + (s.untasked > 0 ? ["(none) \(s.untasked)"] : [])).joined(separator: ", "))
+        print("missing files: \(s.missingFiles)" + (s.warnings > 0 ? "; \(s.warnings) warning\(s.warnings == 1 ? "" : "s")" : ""))
+        try printJSONLine(ManifestReport(file: file, format: "manifest", samples: s.samples, modalities: names(s.modalityCounts),
+                                         primary: names(s.primaryCounts), tasks: s.taskCounts, untasked: s.untasked,
+                                         missing_files: s.missingFiles, warnings: s.warnings))
     }
 }

@@ -116,6 +116,34 @@ func jsonObject(_ line: String) -> Any? { try? JSONSerialization.jsonObject(with
         #expect(!r.stdout.contains("\(manifest):1:"))
     }
 
+    @Test func inspectSummarisesAManifest() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omni-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("a.png").path, contents: Data([0]))
+        let manifest = dir.appendingPathComponent("m.jsonl").path
+        let lines = [#"{"id":"1","image":"a.png","text":"a cat","task":"caption"}"#, #"{"id":"2","text":"hi","task":"lm"}"#,
+                     #"{"id":"3","audio":"gone.wav","task":"caption"}"#, #"{"id":"4","text":"untasked"}"#]
+        FileManager.default.createFile(atPath: manifest, contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+        let r = try omni(["inspect", manifest])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let json = try #require(jsonObject(r.lastLine) as? [String: Any], "last line: \(r.lastLine)")
+        #expect(json["format"] as? String == "manifest" && json["samples"] as? Int == 4)
+        #expect(json["modalities"] as? [String: Int] == ["text": 3, "image": 1, "audio": 1])
+        #expect(json["tasks"] as? [String: Int] == ["caption": 2, "lm": 1] && json["untasked"] as? Int == 1)
+        #expect(json["missing_files"] as? Int == 1)
+        // Bad lines, or a file-level failure: one line on stderr naming the file, non-zero exit.
+        let bad = dir.appendingPathComponent("bad.jsonl").path
+        FileManager.default.createFile(atPath: bad, contents: Data("{\"id\":\"1\",\"text\":\"ok\"}\n{oops\n".utf8))
+        let b = try omni(["inspect", bad])
+        #expect(b.status != 0 && b.stderr.split(separator: "\n").count == 1 && b.stderr.contains(bad) && b.stderr.contains("line 2"),
+                "stderr was \(b.stderr)")
+        let empty = dir.appendingPathComponent("empty.jsonl").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let e = try omni(["inspect", empty])
+        #expect(e.status != 0 && e.stderr.contains("no samples"), "stderr was \(e.stderr)")
+    }
+
     @Test func audioMelWritesWhisperShapedNpy() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omni-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
