@@ -120,11 +120,11 @@ struct DataLoaderCollationTests {
 
     @Test func textDecoderTruncatesAndAugments() throws {
         let context = DecodeContext(sampleID: "t", index: 0, epoch: 0, position: 0, modality: .text, generator: Generator(seed: 0))
-        let plain = try TextDecoder(padID: 2, maxLength: 3, tokenize: byteTokenizer).decode(.text("hello"), context: context)
+        let plain = try TextSampleDecoder(padID: 2, maxLength: 3, tokenize: byteTokenizer).decode(.text("hello"), context: context)
         #expect(plain.dtype == .int64 && plain.toIntArray() == byteTokenizer("hel"))
-        let upper = TextDecoder(augment: { text, g in g.nextDouble() < 2 ? text.uppercased() : text }, tokenize: byteTokenizer)
+        let upper = TextSampleDecoder(augment: { text, g in g.nextDouble() < 2 ? text.uppercased() : text }, tokenize: byteTokenizer)
         #expect(try upper.decode(.text("ab"), context: context).toIntArray() == byteTokenizer("AB"))
-        #expect(upper.padValue == 0 && TextDecoder(padID: 2, tokenize: byteTokenizer).padValue == 2)
+        #expect(upper.padValue == 0 && TextSampleDecoder(padID: 2, tokenize: byteTokenizer).padValue == 2)
     }
 
     @Test func shuffleSamplerPermutesEachEpochReproducibly() throws {

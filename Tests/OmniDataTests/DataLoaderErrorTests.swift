@@ -17,7 +17,7 @@ struct DataLoaderErrorTests {
     }
 
     func decoders() -> [Modality: any ModalityDecoder] {
-        [.text: TextDecoder(tokenize: byteTokenizer), .image: ImageDecoder(pipeline: ImagePipeline(imageSteps: [.rgb]))]
+        [.text: TextSampleDecoder(tokenize: byteTokenizer), .image: ImageDecoder(pipeline: ImagePipeline(imageSteps: [.rgb]))]
     }
 
     @Test(arguments: [0, 2])

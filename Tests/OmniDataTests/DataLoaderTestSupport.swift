@@ -68,7 +68,7 @@ let byteTokenizer: @Sendable (String) -> [Int] = { $0.utf8.map { Int($0) + 3 } }
 /// Decoders with random augmentation everywhere, so any dependence on thread timing would show.
 func augmentingDecoders() -> [Modality: any ModalityDecoder] {
     [
-        .text: TextDecoder(padID: 1, maxLength: 12, tokenize: byteTokenizer),
+        .text: TextSampleDecoder(padID: 1, maxLength: 12, tokenize: byteTokenizer),
         .image: ImageDecoder(pipeline: ImagePipeline(
             imageSteps: [.rgb, .randomResizedCrop(RandomResizedCrop(size: 6, scale: 0.3...1)),
                          .randomHorizontalFlip(RandomHorizontalFlip())],

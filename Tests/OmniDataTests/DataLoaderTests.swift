@@ -72,7 +72,7 @@ struct DataLoaderTests {
             #"{"id": "s2", "image": "b.png", "audio": "y.wav"}"#,
         ], images: ["a.png": (5, 3, 3), "b.png": (2, 4, 1)], audio: ["x.wav": (300, 8000), "y.wav": (250, 16000)])
         let loader = DataLoader(source: data.manifest, sampler: ShuffleSampler(count: 3, seed: 0, shuffle: false),
-                                decoders: [.text: TextDecoder(padID: 1, tokenize: byteTokenizer),
+                                decoders: [.text: TextSampleDecoder(padID: 1, tokenize: byteTokenizer),
                                            .image: ImageDecoder(pipeline: ImagePipeline(imageSteps: [.rgb]), padValue: -1),
                                            .audio: AudioDecoder(sampleRate: 16_000)],
                                 seed: 5, options: .init(batchSize: 3, workers: 1, epochs: 1))

@@ -38,7 +38,7 @@ import OmniTensor
 /// ```swift
 /// let manifest = try Manifest.load(contentsOf: URL(fileURLWithPath: "train.jsonl"))
 /// let loader = DataLoader(manifest: manifest, decoders: [
-///     .text: TextDecoder(tokenizer: tokenizer, maxLength: 128),
+///     .text: TextSampleDecoder(tokenizer: tokenizer, maxLength: 128),
 ///     .image: ImageDecoder(pipeline: .training(size: 224)),
 ///     .audio: AudioDecoder(output: .logMel(filters: mel80), maxDuration: 30),
 /// ], seed: 42, options: .init(batchSize: 32, workers: 2, prefetch: 4))

@@ -33,7 +33,7 @@ public struct DecodeContext: Sendable {
 ///
 /// A ``DataLoader`` holds one decoder per modality (`[Modality: any ModalityDecoder]`), so a
 /// decoder for video, DICOM or signals plugs in without changing the loader. Shipped decoders:
-/// ``TextDecoder``, ``ImageDecoder``, ``AudioDecoder``; ``ClosureDecoder`` wraps a closure.
+/// ``TextSampleDecoder``, ``ImageDecoder``, ``AudioDecoder``; ``ClosureDecoder`` wraps a closure.
 ///
 /// Samples are stacked along a new batch axis. Axes listed in ``variableAxes`` may differ in
 /// size between samples and are padded with ``padValue`` to the batch's largest size, with a

@@ -7,9 +7,9 @@ import OmniTensor
 /// the sample's generator.
 ///
 /// ```swift
-/// let text = TextDecoder(tokenizer: try HuggingFaceTokenizer.load(contentsOf: url), maxLength: 128)
+/// let text = TextSampleDecoder(tokenizer: try HuggingFaceTokenizer.load(contentsOf: url), maxLength: 128)
 /// ```
-public struct TextDecoder: ModalityDecoder {
+public struct TextSampleDecoder: ModalityDecoder {
     public let variableAxes = [0]
     public let padValue: Double
     /// The pad id as an integer.
@@ -20,7 +20,7 @@ public struct TextDecoder: ModalityDecoder {
     /// Ids from `tokenize`, cut to `maxLength` when given (the end is dropped).
     public init(padID: Int = 0, maxLength: Int? = nil, augment: (@Sendable (String, Generator) -> String)? = nil,
                 tokenize: @escaping @Sendable (String) -> [Int]) {
-        precondition(maxLength.map { $0 > 0 } ?? true, "TextDecoder: maxLength must be positive, got \(maxLength!)")
+        precondition(maxLength.map { $0 > 0 } ?? true, "TextSampleDecoder: maxLength must be positive, got \(maxLength!)")
         self.padID = padID
         self.padValue = Double(padID)
         self.augment = augment
