@@ -9,7 +9,7 @@ import OmniTensor
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz) or an image (PNG, JPEG).",
+        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG) or a DICOM file.",
         discussion: """
             Tensor files list every tensor with its dtype and shape; images give their size, channels \
             and bit depth. The last line of stdout is a JSON object. A truncated, corrupt or \
@@ -26,8 +26,13 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         _ = try global.makeLogger("omni.inspect")
         guard FileManager.default.fileExists(atPath: file) else { throw CLIError("\(file): no such file") }
-        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 8)) ?? Data()
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 132)) ?? Data()
         let bytes = [UInt8](head)
+        // DICOM (PS3.10): a 128-byte preamble, then "DICM"
+        if bytes.count == 132, bytes[128...].elementsEqual(Array("DICM".utf8)) {
+            try inspectDICOM(file)
+            return
+        }
         let isPNG = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
         let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
         if isPNG || isJPEG {
