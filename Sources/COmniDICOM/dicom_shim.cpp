@@ -627,6 +627,32 @@ bool contains_anywhere(const gdcm::DataSet &ds, const gdcm::Tag &tag, bool priva
     return false;
 }
 
+// Depth-first occurrences of `tag` (values as text), nested items included.
+void collect_anywhere(const gdcm::File &file, const gdcm::DataSet &ds, const gdcm::Tag &tag, std::vector<std::string> *out,
+                      int depth) {
+    if (depth > 64) return;
+    for (const gdcm::DataElement &de : ds.GetDES()) {
+        if (de.GetTag() == tag) {
+            std::string text;
+            if (depth == 0) {
+                element_text(file, ds, tag, &text);
+            } else if (!is_sequence(de) && de.GetByteValue()) {
+                // nested values: text VRs as they are (StringFilter reads the top level only)
+                gdcm::VR vr = vr_of(de);
+                if (gdcm::VR::IsASCII(vr)) text = trim_value(std::string(de.GetByteValue()->GetPointer(), de.GetByteValue()->GetLength()));
+                else text = "<binary " + std::to_string(de.GetByteValue()->GetLength()) + " bytes>";
+            }
+            out->push_back(text);
+        }
+        if (is_sequence(de) && !de.IsEmpty()) {
+            gdcm::SmartPointer<gdcm::SequenceOfItems> sq = de.GetValueAsSQ();
+            if (!sq) continue;
+            for (gdcm::SequenceOfItems::SizeType i = 1; i <= sq->GetNumberOfItems(); i++)
+                collect_anywhere(file, sq->GetItem(i).GetNestedDataSet(), tag, out, depth + 1);
+        }
+    }
+}
+
 // ---- pixel post-processing ----------------------------------------------------------------------
 
 // pydicom's default conversion (pydicom.pixels.processing.convert_color_space, YBR_FULL → RGB):
@@ -849,6 +875,21 @@ int32_t omni_dicom_contains_anywhere(const omni_dicom *handle, uint16_t group, u
     }
 }
 
+int64_t omni_dicom_get_string_anywhere(const omni_dicom *handle, uint16_t group, uint16_t element, size_t index,
+                                       char *buf, size_t cap) {
+    if (buf && cap) buf[0] = '\0';
+    if (!handle) return -1;
+    try {
+        std::vector<std::string> values;
+        collect_anywhere(handle->file(), handle->file().GetDataSet(), gdcm::Tag(group, element), &values, 0);
+        if (index >= values.size()) return -1;
+        if (buf && cap) copy_text(buf, cap, values[index]);
+        return int64_t(values[index].size());
+    } catch (...) {
+        return -1;
+    }
+}
+
 int32_t omni_dicom_has_private_anywhere(const omni_dicom *handle) {
     if (!handle) return 0;
     try {
@@ -901,7 +942,7 @@ int omni_dicom_decode(omni_dicom *handle, int32_t convert_ybr, uint64_t max_byte
                                                          std::to_string(total));
         const gdcm::DataSet &ds = handle->file().GetDataSet();
         const gdcm::TransferSyntax ts = handle->file().GetHeader().GetDataSetTransferSyntax();
-        std::string pi = gdcm::PhotometricInterpretation::GetPIString(img.GetPhotometricInterpretation()) ?: "";
+        std::string pi = trim_value(gdcm::PhotometricInterpretation::GetPIString(img.GetPhotometricInterpretation()) ?: "");
         const char *tsname = handle->ts_name.empty() ? handle->ts_uid.c_str() : handle->ts_name.c_str();
 
         if (ts == gdcm::TransferSyntax::RLELossless && bits != 1) {
@@ -914,6 +955,18 @@ int omni_dicom_decode(omni_dicom *handle, int32_t convert_ybr, uint64_t max_byte
             if (gdcm_length != expected)
                 throw ShimError(OMNI_DICOM_ERR_UNSUPPORTED, "GDCM's buffer is " + std::to_string(gdcm_length) +
                                                                 " bytes, expected " + std::to_string(expected));
+            // Native (uncompressed) data must hold the whole image: GDCM would copy what there is
+            // and leave the rest of the buffer as it was.
+            if (ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010))) {
+                const gdcm::ByteValue *native = ds.GetDataElement(gdcm::Tag(0x7FE0, 0x0010)).GetByteValue();
+                // YBR_*_422 is stored with two samples per pixel (PS3.3 C.7.6.3.1.2)
+                const uint64_t need = (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422") ? expected / 3 * 2 : expected;
+                if (native && native->GetLength() < need)
+                    throw ShimError(OMNI_DICOM_ERR_CORRUPT, "Pixel Data holds " + std::to_string(native->GetLength()) +
+                                                                " bytes, the image needs " + std::to_string(need) + " (" +
+                                                                std::to_string(rows) + " rows × " + std::to_string(cols) + " columns × " +
+                                                                std::to_string(frames) + " frames × " + std::to_string(spp) + " samples)");
+            }
             std::vector<char> scratch;
             const bool direct = bits != 1;
             char *target = static_cast<char *>(dst);
@@ -925,7 +978,7 @@ int omni_dicom_decode(omni_dicom *handle, int32_t convert_ybr, uint64_t max_byte
                 throw ShimError(OMNI_DICOM_ERR_DECODE, std::string("the ") + tsname + " pixel data does not decode (truncated or corrupt)");
             // GDCM may update the photometric interpretation and planar configuration while
             // decoding (JPEG 2000 YBR_RCT/ICT come out as RGB values), so read them afterwards.
-            pi = gdcm::PhotometricInterpretation::GetPIString(img.GetPhotometricInterpretation()) ?: "";
+            pi = trim_value(gdcm::PhotometricInterpretation::GetPIString(img.GetPhotometricInterpretation()) ?: "");
             if (bits == 1) {
                 // 1-bit data is packed little-bit-first (PS3.5 §8.1.1): bit 0 of byte 0 is the first pixel.
                 uint8_t *out8 = static_cast<uint8_t *>(dst);
@@ -1260,13 +1313,12 @@ void omni_dicom_rescale_f32(const void *src, int32_t type, size_t count, double 
 
 void omni_dicom_window_u8(const float *src, size_t count, double center, double width, int32_t invert, uint8_t *dst) {
     const double lower = center - 0.5 - (width - 1.0) / 2.0, upper = center - 0.5 + (width - 1.0) / 2.0;
-    const double scale = width > 1.0 ? 1.0 / (width - 1.0) : 0.0;
     for (size_t i = 0; i < count; i++) {
         const double x = src[i];
         double y;
         if (x <= lower) y = 0.0;
         else if (x > upper) y = 255.0;
-        else y = ((x - (center - 0.5)) * scale + 0.5) * 255.0;
+        else y = ((x - (center - 0.5)) / (width - 1.0) + 0.5) * 255.0;  // width > 1 here
         y = std::floor(y + 0.5);
         y = y < 0.0 ? 0.0 : (y > 255.0 ? 255.0 : y);
         dst[i] = uint8_t(invert ? 255.0 - y : y);

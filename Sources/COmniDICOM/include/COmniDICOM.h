@@ -76,6 +76,12 @@ size_t omni_dicom_tags(const omni_dicom *handle, uint32_t *tags, size_t cap);
 /// Whether (group, element) is present in the top-level data set or in any nested sequence item.
 int32_t omni_dicom_contains_anywhere(const omni_dicom *handle, uint16_t group, uint16_t element);
 
+/// The `index`-th occurrence (depth-first, from 0) of (group, element) anywhere in the data set,
+/// nested sequence items included, as omni_dicom_get_string gives it. Returns the full text length,
+/// or -1 when there are not that many occurrences.
+int64_t omni_dicom_get_string_anywhere(const omni_dicom *handle, uint16_t group, uint16_t element, size_t index,
+                                       char *buf, size_t cap);
+
 /// Whether any private (odd-group) element is present anywhere, nested items included.
 int32_t omni_dicom_has_private_anywhere(const omni_dicom *handle);
 

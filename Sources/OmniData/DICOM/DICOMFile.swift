@@ -82,6 +82,24 @@ public final class DICOMFile {
         omni_dicom_contains_anywhere(handle, tag.group, tag.element) != 0
     }
 
+    /// Every value of `tag` anywhere in the data set, nested sequence items included (depth-first).
+    public func stringsAnywhere(_ tag: DICOMTag) -> [String] {
+        var values: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        var index = 0
+        while true {
+            let length = omni_dicom_get_string_anywhere(handle, tag.group, tag.element, index, &buffer, buffer.count)
+            if length < 0 { break }
+            if length >= buffer.count {
+                buffer = [CChar](repeating: 0, count: Int(length) + 1)
+                continue
+            }
+            values.append(cText(buffer))
+            index += 1
+        }
+        return values
+    }
+
     /// Whether any private (odd-group) element occurs anywhere in the data set.
     public var containsPrivateElements: Bool { omni_dicom_has_private_anywhere(handle) != 0 }
 
