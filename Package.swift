@@ -40,7 +40,13 @@ let package = Package(
         .target(name: "OmniOptim", dependencies: ["OmniNN", "OmniTensor"]),
         // libpng glue: libpng reports errors by longjmp, which only C can catch.
         .target(name: "COmniImage", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
-        .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "CPNG", "CTurboJPEG", "CSndFile"]),
+        // DICOM through GDCM 3.0 (libgdcm-dev): the one C++ target, behind extern "C" functions so that
+        // no C++ reaches Swift (DESIGN.md §4). Debian installs GDCM's headers outside the default path.
+        .target(name: "COmniDICOM",
+                cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0", "-O2"])],
+                linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
+                                 .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD")]),
+        .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "COmniDICOM", "CPNG", "CTurboJPEG", "CSndFile"]),
         .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",

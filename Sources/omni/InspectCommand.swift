@@ -10,7 +10,7 @@ import OmniTensor
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG) or a dataset manifest (.jsonl).",
+        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG), a DICOM file or a dataset manifest (.jsonl).",
         discussion: """
             Tensor files list every tensor with its dtype and shape; images give their size, channels \
             and bit depth; manifests (a .jsonl name, or a file starting with '{') give sample, modality \
@@ -33,8 +33,13 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         _ = try global.makeLogger("omni.inspect")
         guard FileManager.default.fileExists(atPath: file) else { throw CLIError("\(file): no such file") }
-        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 8)) ?? Data()
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 132)) ?? Data()
         let bytes = [UInt8](head)
+        // DICOM (PS3.10): a 128-byte preamble, then "DICM"
+        if bytes.count == 132, bytes[128...].elementsEqual(Array("DICM".utf8)) {
+            try inspectDICOM(file)
+            return
+        }
         let isPNG = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
         let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
         let ext = URL(fileURLWithPath: file).pathExtension.lowercased()

@@ -37,6 +37,24 @@ public enum NPY {
         try writer.commit()
     }
 
+    /// Writes `bytes` — C-order values of NumPy type `descriptor` (e.g. `"<u2"`, `"<i2"`, `"<u4"`) —
+    /// as an array of `shape`, atomically. For element types ``OmniTensor/DType`` does not have, such
+    /// as the 16-bit samples of DICOM pixel data.
+    public static func write(rawBytes bytes: UnsafeRawBufferPointer, descriptor: String, shape: [Int], to path: String) throws {
+        let size = descriptor.dropFirst().dropFirst().first.flatMap { Int(String($0)) } ?? 0
+        guard descriptor.count >= 3, "<>|".contains(descriptor.first!), size > 0 else {
+            throw WeightsError(file: path, "'\(descriptor)' is not a NumPy type string such as '<u2'")
+        }
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) * size == bytes.count else {
+            throw WeightsError(file: path, "\(bytes.count) bytes do not hold a '\(descriptor)' array of shape \(shape)")
+        }
+        let header = encodeHeader(descriptor: descriptor, shape: shape)
+        let writer = try AtomicFileWriter(path: path)
+        try writer.write(header)
+        try writer.write(bytes)
+        try writer.commit()
+    }
+
     static func descr(_ dtype: DType, file: String) throws -> String {
         switch dtype {
         case .float32: return "<f4"
@@ -53,9 +71,12 @@ public enum NPY {
 
     /// The magic, version, length and padded header dictionary for `tensor`.
     static func encodeHeader(_ tensor: Tensor, file: String) throws -> [UInt8] {
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
-                                            : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
-        var dict = Array("{'descr': '\(try descr(tensor.dtype, file: file))', 'fortran_order': False, 'shape': \(shape), }".utf8)
+        encodeHeader(descriptor: try descr(tensor.dtype, file: file), shape: tensor.shape)
+    }
+
+    static func encodeHeader(descriptor: String, shape dims: [Int]) -> [UInt8] {
+        let shape = dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
+        var dict = Array("{'descr': '\(descriptor)', 'fortran_order': False, 'shape': \(shape), }".utf8)
         // Version 1.0 stores the header length in 2 bytes; pad so the data starts 64-byte aligned.
         let version: UInt8 = dict.count + 1 + 10 + 63 <= 0xFFFF ? 1 : 2
         let prefix = version == 1 ? 10 : 12
