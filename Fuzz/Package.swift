@@ -19,5 +19,7 @@ let package = Package(
         target("FuzzImage", ["OmniData"]),
         target("FuzzAudio", ["OmniData"]),
         target("FuzzManifest", ["OmniData"]),
+        target("FuzzDICOM", ["OmniData"]),
+        target("FuzzSignal", ["OmniData"]),
     ]
 )
