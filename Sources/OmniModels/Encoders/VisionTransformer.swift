@@ -167,16 +167,8 @@ public final class VisionTransformer: Module, @unchecked Sendable {
         /// the patches are gathered once ([B·gh·gw, C·p·p]) and multiplied by the kernel seen as
         /// [D, C·p·p], one GEMM instead of oneDNN's im2col path.
         public func callAsFunction(_ x: Tensor) -> Tensor {
-            let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-            let p = patchSize, gh = h / p, gw = w / p
-            let weight = projection.weight                                                   // [D, C, p, p]
-            precondition(c == weight.shape[1], "VisionTransformer: \(c) input channels, the patch embedding expects \(weight.shape[1])")
-            var image = x
-            if gh * p != h { image = image.narrowed(axis: 2, start: 0, length: gh * p) }
-            if gw * p != w { image = image.narrowed(axis: 3, start: 0, length: gw * p) }
-            let patches = image.reshaped([b, c, gh, p, gw, p]).permuted([0, 2, 4, 1, 3, 5])  // [B, gh, gw, C, p, p]
-                .contiguous().reshaped([b, gh * gw, c * p * p])                               // [B, gh·gw, C·p·p]
-            return patches.linear(weight: weight.reshaped([weight.shape[0], c * p * p]), bias: projection.bias)
+            let grid = patchProjection(x, weight: projection.weight, bias: projection.bias)   // [B, gh, gw, D]
+            return grid.reshaped([grid.shape[0], grid.shape[1] * grid.shape[2], grid.shape[3]])
         }
     }
 

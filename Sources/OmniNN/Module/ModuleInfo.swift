@@ -15,7 +15,9 @@ import OmniTensor
 /// }
 /// ```
 ///
-/// Arrays of modules get keys `key.0`, `key.1`, … as PyTorch's `nn.ModuleList` does.
+/// Arrays of modules get keys `key.0`, `key.1`, … as PyTorch's `nn.ModuleList` does; an array
+/// under the empty key (`@ModuleInfo(key: "")`) gets bare indices `0`, `1`, …, the children of a
+/// module that is itself an `nn.Sequential` (torchvision's `features.1.0.…`).
 @propertyWrapper
 public final class ModuleInfo<Value>: @unchecked Sendable {
     /// The checkpoint key; nil means "the property name without its leading underscore".
@@ -47,7 +49,7 @@ public final class ModuleInfo<Value>: @unchecked Sendable {
         guard let value else { return [] }
         switch value as Any {
         case let m as Module: return [(k, m)]
-        case let ms as [Module]: return ms.enumerated().map { ("\(k).\($0.offset)", $0.element) }
+        case let ms as [Module]: return ms.enumerated().map { (k.isEmpty ? "\($0.offset)" : "\(k).\($0.offset)", $0.element) }
         case let opt as Module?:
             if let m = opt { return [(k, m)] }
             return []
