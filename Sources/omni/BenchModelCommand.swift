@@ -10,18 +10,24 @@ struct ModelWorkload: Sendable {
     /// One line for `--help` and the report.
     let description: String
     /// Builds the model (randomly initialised, seed 0, evaluation mode) and a batch of `batch`
-    /// inputs, and returns one forward pass over them. Building is not timed.
-    let prepare: @Sendable (_ batch: Int) -> () -> Void
+    /// inputs, and returns one forward pass over them. With `packed`, the model's inference form
+    /// (weights packed for oneDNN, fused epilogues) where it has one; otherwise the trainable
+    /// module's own forward. Building and packing are not timed.
+    let prepare: @Sendable (_ batch: Int, _ packed: Bool) -> () -> Void
 
     /// The workloads by `--config` name. Add a model here to benchmark it.
     static let all: [String: ModelWorkload] = {
         var all: [String: ModelWorkload] = [:]
         for (name, config) in VisionTransformerConfiguration.presets {
             all[name] = ModelWorkload(
-                description: "ViT, patch \(config.patchSize), dim \(config.dimension), depth \(config.depth), \(config.heads) heads, MLP \(config.mlpHiddenSize), \(config.classCount) classes at \(config.imageSize) px: logits") { batch in
+                description: "ViT, patch \(config.patchSize), dim \(config.dimension), depth \(config.depth), \(config.heads) heads, MLP \(config.mlpHiddenSize), \(config.classCount) classes at \(config.imageSize) px: logits") { batch, packed in
                 let model = VisionTransformer(config, generator: Generator(seed: 0))
                 model.eval()
                 let images = Tensor.normal([batch, config.channels, config.imageSize, config.imageSize], generator: Generator(seed: 1))
+                if packed {
+                    let fast = model.packedForInference(rowsHint: batch * (config.prefixTokenCount + config.nativeGrid * config.nativeGrid))
+                    return { _ = fast(images) }
+                }
                 return { _ = GradMode.withoutGrad { model(images) } }
             }
         }
@@ -43,13 +49,19 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Threads (default: OMNI_NUM_THREADS, else the number of cores).") var threads: Int?
     @Option(help: "Timed forward passes.") var runs = 20
     @Option(help: "Untimed warm-up passes.") var warmup = 3
+    @Flag(help: "Time the trainable module's forward (in evaluation mode) instead of the packed inference form.")
+    var module = false
     @OptionGroup var global: GlobalOptions
 
     struct Result: Encodable {
         let bench = "model"
         let config: String, batch: Int, threads: Int, runs: Int, warmup: Int
+        let path: String
         let ms_median: Double, ms_min: Double, ms_max: Double
         let items_per_second: Double
+        /// Median CPU time of the process per pass (all threads): less sensitive than wall time
+        /// to other work on a shared machine, as long as the cores are not oversubscribed.
+        let cpu_ms_median: Double
         let load_average: Double
     }
 
@@ -66,21 +78,30 @@ struct BenchModelCommand: ParsableCommand {
         _ = try global.makeLogger("omni.bench.model")
         let t = applyThreads(threads)
         let workload = ModelWorkload.all[config]!
-        let forward = workload.prepare(batch)
+        let forward = workload.prepare(batch, !module)
         for _ in 0..<warmup { forward() }
-        var seconds: [Double] = []
+        var seconds: [Double] = [], cpuSeconds: [Double] = []
         for _ in 0..<runs {
-            let t0 = monotonicSeconds()
+            let (t0, c0) = (monotonicSeconds(), processCPUSeconds())
             forward()
             seconds.append(monotonicSeconds() - t0)
+            cpuSeconds.append(processCPUSeconds() - c0)
         }
         let s = TimingSummary(seconds: seconds)
         let perSecond = rounded(Double(batch) / s.medianSeconds, 2)
-        print("\(config): \(workload.description)")
+        print("\(config) (\(module ? "module" : "packed")): \(workload.description)")
         print(String(format: "batch %d, %d threads: median %.2f ms [%.2f–%.2f] over %d runs, %.1f per second",
                      batch, t, s.median_ms, s.min_ms, s.max_ms, runs, perSecond))
-        try printJSONLine(Result(config: config, batch: batch, threads: t, runs: runs, warmup: warmup,
+        try printJSONLine(Result(config: config, batch: batch, threads: t, runs: runs, warmup: warmup, path: module ? "module" : "packed",
                                  ms_median: s.median_ms, ms_min: s.min_ms, ms_max: s.max_ms,
-                                 items_per_second: perSecond, load_average: loadAverage()))
+                                 items_per_second: perSecond, cpu_ms_median: TimingSummary(seconds: cpuSeconds).median_ms,
+                                 load_average: loadAverage()))
     }
+}
+
+/// CPU seconds the process has used, all threads together.
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

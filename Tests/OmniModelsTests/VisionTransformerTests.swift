@@ -30,6 +30,31 @@ private func fixtureViT() throws -> VisionTransformer {
         EncoderCheck.expectNear(logits, try #require(io["logits_\(size)"]), tolerance: 1e-4, "logits \(size)")
     }
 
+    @Test(arguments: ["32x32", "48x40", "20x29"])
+    func packedInferenceMatchesPyTorch(size: String) throws {
+        let packed = try fixtureViT().packedForInference()
+        let io = try EncoderCheck.tensors("vit_tiny", "vit_tiny_io.safetensors")
+        let x = try #require(io["input_\(size)"])
+        EncoderCheck.expectNear(packed.features(x), try #require(io["features_\(size)"]), tolerance: 1e-4, "packed features \(size)")
+        EncoderCheck.expectNear(packed(x), try #require(io["logits_\(size)"]), tolerance: 1e-4, "packed logits \(size)")
+    }
+
+    @Test func packedInferenceMasksPaddedKeysLikeTheModule() throws {
+        let model = try fixtureViT()
+        let packed = model.packedForInference(rowsHint: 34)
+        let tokens = Tensor.normal([2, 9, 32], generator: Generator(seed: 3))
+        let keyPadding = Tensor((0..<18).map { $0 < 9 || $0 < 9 + 5 }, shape: [2, 9])
+        let (a, b) = GradMode.withoutGrad { (packed.encode(tokens, keyPadding: keyPadding), model.encode(tokens, keyPadding: keyPadding)) }
+        EncoderCheck.expectNear(EncoderCheck.row(a, 1, length: 5), EncoderCheck.row(b, 1, length: 5), tolerance: 1e-5, "padded sample")
+        EncoderCheck.expectNear(EncoderCheck.row(a, 0, length: 9), EncoderCheck.row(b, 0, length: 9), tolerance: 1e-5, "full sample")
+        // a second thread count and row count get primitives of their own
+        let saved = Threads.count
+        Threads.count = 2
+        defer { Threads.count = saved }
+        let x = Tensor.normal([3, 3, 32, 24], generator: Generator(seed: 4))
+        EncoderCheck.expectNear(packed(x), GradMode.withoutGrad { model(x) }, tolerance: 1e-5, "2 threads, batch 3 at 32×24")
+    }
+
     @Test func positionsResampleLikeInterpolateBicubic() throws {
         let model = try fixtureViT()
         let io = try EncoderCheck.tensors("vit_tiny", "vit_tiny_io.safetensors")
