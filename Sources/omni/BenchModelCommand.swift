@@ -9,6 +9,8 @@ import OmniTensor
 struct ModelWorkload: Sendable {
     /// One line for `--help` and the report.
     let description: String
+    /// Whether the model has a packed inference form (else `prepare` always runs the module).
+    var hasPackedForm = true
     /// Builds the model (randomly initialised, seed 0, evaluation mode) and a batch of `batch`
     /// inputs, and returns one forward pass over them. With `packed`, the model's inference form
     /// (weights packed for oneDNN, fused epilogues) where it has one; otherwise the trainable
@@ -30,6 +32,14 @@ struct ModelWorkload: Sendable {
                 }
                 return { _ = GradMode.withoutGrad { model(images) } }
             }
+        }
+        all["swin-tiny-224"] = ModelWorkload(
+            description: "Swin-T (torchvision's swin_t: patch 4, dim 96, depths 2-2-6-2, window 7) at 224 px: logits",
+            hasPackedForm: false) { batch, _ in
+            let model = SwinTransformer(.swinTiny, generator: Generator(seed: 0))
+            model.eval()
+            let images = Tensor.normal([batch, 3, 224, 224], generator: Generator(seed: 1))
+            return { _ = GradMode.withoutGrad { model(images) } }
         }
         return all
     }()
@@ -78,7 +88,8 @@ struct BenchModelCommand: ParsableCommand {
         _ = try global.makeLogger("omni.bench.model")
         let t = applyThreads(threads)
         let workload = ModelWorkload.all[config]!
-        let forward = workload.prepare(batch, !module)
+        let path = module || !workload.hasPackedForm ? "module" : "packed"
+        let forward = workload.prepare(batch, path == "packed")
         for _ in 0..<warmup { forward() }
         var seconds: [Double] = [], cpuSeconds: [Double] = []
         for _ in 0..<runs {
@@ -89,10 +100,10 @@ struct BenchModelCommand: ParsableCommand {
         }
         let s = TimingSummary(seconds: seconds)
         let perSecond = rounded(Double(batch) / s.medianSeconds, 2)
-        print("\(config) (\(module ? "module" : "packed")): \(workload.description)")
+        print("\(config) (\(path)): \(workload.description)")
         print(String(format: "batch %d, %d threads: median %.2f ms [%.2f–%.2f] over %d runs, %.1f per second",
                      batch, t, s.median_ms, s.min_ms, s.max_ms, runs, perSecond))
-        try printJSONLine(Result(config: config, batch: batch, threads: t, runs: runs, warmup: warmup, path: module ? "module" : "packed",
+        try printJSONLine(Result(config: config, batch: batch, threads: t, runs: runs, warmup: warmup, path: path,
                                  ms_median: s.median_ms, ms_min: s.min_ms, ms_max: s.max_ms,
                                  items_per_second: perSecond, cpu_ms_median: TimingSummary(seconds: cpuSeconds).median_ms,
                                  load_average: loadAverage()))

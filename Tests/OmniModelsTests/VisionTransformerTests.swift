@@ -55,6 +55,24 @@ private func fixtureViT() throws -> VisionTransformer {
         EncoderCheck.expectNear(packed(x), GradMode.withoutGrad { model(x) }, tolerance: 1e-5, "2 threads, batch 3 at 32×24")
     }
 
+    @Test(arguments: Activation.allCases.map(Optional.some) + [nil])
+    func packedLinearMatchesLinear(activation: Activation?) {
+        let weight = Tensor.normal([7, 5], generator: Generator(seed: 1))
+        let bias = Tensor.normal([7], generator: Generator(seed: 2))
+        let x = Tensor.normal([3, 5], generator: Generator(seed: 3)) * 2
+        let residual = Tensor.normal([3, 7], generator: Generator(seed: 4))
+        for (withBias, withResidual) in [(true, false), (false, true), (true, true)] {
+            let layer = PackedLinear(weight: weight, bias: withBias ? bias : nil, activation: activation, residual: withResidual,
+                                     rowsHint: 16)
+            var expected = x.linear(weight: weight, bias: withBias ? bias : nil)
+            if let activation { expected = activation(expected) }
+            if withResidual { expected = expected + residual }
+            EncoderCheck.expectNear(layer(x, residual: withResidual ? residual : nil), expected, tolerance: 2e-6,
+                                    "\(activation?.rawValue ?? "identity"), bias \(withBias), residual \(withResidual)")
+            #expect(layer(Tensor.zeros([0, 5]), residual: withResidual ? Tensor.zeros([0, 7]) : nil).shape == [0, 7])
+        }
+    }
+
     @Test func positionsResampleLikeInterpolateBicubic() throws {
         let model = try fixtureViT()
         let io = try EncoderCheck.tensors("vit_tiny", "vit_tiny_io.safetensors")
