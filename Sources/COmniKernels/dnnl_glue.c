@@ -629,3 +629,158 @@ int omni_conv2d_packed_forward(omni_conv2d_packed *p, int64_t n, const float *x,
     void *ptrs[4] = { (void *)x, e.weights, p->bias, y };
     return execute(e.prim, 4, kinds, mds, ptrs);
 }
+
+// ---- packed inference linear layers ---------------------------------------------------------------
+// The Transformer analogue of the packed convolution: a Linear layer's weights reordered once into
+// the layout oneDNN's matmul asks for (`format_tag any`) instead of being read through a transposed
+// view (which the brgemm kernel repacks on every call), with the activation (GELU, …) and the
+// residual addition of a Transformer block fused as post-ops. Primitives are made per (rows,
+// thread count) and kept with the weights.
+typedef struct {
+    int64_t m; int nthr;
+    dnnl_primitive_t prim; dnnl_primitive_desc_t pd;
+    dnnl_memory_desc_t x, w, b, y, r;
+    void *weights;  // == packed->weights, or a copy in this primitive's own layout
+} linear_entry;
+
+struct omni_linear_packed {
+    int64_t n, k;
+    int activation, has_residual;
+    dnnl_memory_desc_t wmd;   // layout of `weights`
+    void *weights;
+    float *bias;              // NULL without bias
+    pthread_mutex_t lock;
+    linear_entry *entries; int count, capacity;
+};
+
+static int linear_eltwise(int activation, dnnl_alg_kind_t *alg, float *alpha) {
+    *alpha = 0.f;
+    switch (activation) {
+    case OMNI_LINEAR_RELU: *alg = dnnl_eltwise_relu; return 1;
+    case OMNI_LINEAR_GELU_ERF: *alg = dnnl_eltwise_gelu_erf; return 1;
+    case OMNI_LINEAR_GELU_TANH: *alg = dnnl_eltwise_gelu_tanh; return 1;
+    case OMNI_LINEAR_SILU: *alg = dnnl_eltwise_swish; *alpha = 1.f; return 1;
+    case OMNI_LINEAR_TANH: *alg = dnnl_eltwise_tanh; return 1;
+    case OMNI_LINEAR_SIGMOID: *alg = dnnl_eltwise_logistic; return 1;
+    default: return 0;
+    }
+}
+
+static int linear_pd(const struct omni_linear_packed *p, int64_t m, linear_entry *e) {
+    dnnl_dims_t xd = { m, p->k }, yd = { m, p->n }, bd = { 1, p->n }, wd = { p->k, p->n };
+    CHECK(dnnl_memory_desc_init_by_tag(&e->x, 2, xd, dnnl_f32, dnnl_ab), "memory_desc (packed linear src)");
+    CHECK(dnnl_memory_desc_init_by_tag(&e->y, 2, yd, dnnl_f32, dnnl_ab), "memory_desc (packed linear dst)");
+    CHECK(dnnl_memory_desc_init_by_tag(&e->r, 2, yd, dnnl_f32, dnnl_ab), "memory_desc (packed linear residual)");
+    CHECK(dnnl_memory_desc_init_by_tag(&e->b, 2, bd, dnnl_f32, dnnl_ab), "memory_desc (packed linear bias)");
+    dnnl_memory_desc_t wany;
+    CHECK(dnnl_memory_desc_init_by_tag(&wany, 2, wd, dnnl_f32, dnnl_format_tag_any), "memory_desc (packed linear weights)");
+    dnnl_matmul_desc_t d;
+    CHECK(dnnl_matmul_desc_init(&d, &e->x, &wany, p->bias ? &e->b : NULL, &e->y), "matmul_desc_init (packed linear)");
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    if (!attr) return fail(dnnl_out_of_memory, "packed linear attributes");
+    dnnl_post_ops_t po = NULL;
+    dnnl_alg_kind_t alg; float alpha;
+    dnnl_status_t st = dnnl_post_ops_create(&po);
+    if (st == dnnl_success && linear_eltwise(p->activation, &alg, &alpha)) st = dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f);
+    if (st == dnnl_success && p->has_residual) st = dnnl_post_ops_append_binary(po, dnnl_binary_add, &e->r);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(&e->pd, &d, attr, engine(), NULL);
+    if (po) dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return fail(st, "packed linear primitive_desc_create");
+    e->w = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 0);
+    st = dnnl_primitive_create(&e->prim, e->pd);
+    if (st != dnnl_success) { dnnl_primitive_desc_destroy(e->pd); return fail(st, "packed linear primitive_create"); }
+    e->m = m;
+    e->nthr = omni_get_num_threads();
+    return 0;
+}
+
+omni_linear_packed *omni_linear_pack(int64_t n, int64_t k, const float *w, const float *bias, int activation,
+                                     int has_residual, int64_t m_hint) {
+    omni_sync_omp_threads();
+    if (n <= 0 || k <= 0) { fail(dnnl_invalid_arguments, "packed linear (empty weight)"); return NULL; }
+    struct omni_linear_packed *p = calloc(1, sizeof *p);
+    if (!p) { fail(dnnl_out_of_memory, "packed linear allocation"); return NULL; }
+    p->n = n; p->k = k; p->activation = activation; p->has_residual = has_residual;
+    pthread_mutex_init(&p->lock, NULL);
+    p->capacity = 4;
+    p->entries = calloc((size_t)p->capacity, sizeof(linear_entry));
+    if (bias) p->bias = aligned_alloc_bytes(sizeof(float) * (size_t)n);
+    if (!p->entries || (bias && !p->bias)) { fail(dnnl_out_of_memory, "packed linear allocation"); omni_linear_packed_free(p); return NULL; }
+    if (bias) memcpy(p->bias, bias, sizeof(float) * (size_t)n);
+    linear_entry e;
+    if (linear_pd(p, m_hint > 0 ? m_hint : 1, &e)) { omni_linear_packed_free(p); return NULL; }
+    // W [N, K] row-major is the matmul's [K, N] weights in column-major ("ba") order
+    dnnl_memory_desc_t plain;
+    dnnl_dims_t wd = { k, n };
+    if (dnnl_memory_desc_init_by_tag(&plain, 2, wd, dnnl_f32, dnnl_ba) != dnnl_success
+        || reorder_weights(&plain, w, &e.w, &p->weights)) {
+        if (!p->weights) fail(dnnl_runtime_error, "packed linear weights reorder");
+        dnnl_primitive_destroy(e.prim); dnnl_primitive_desc_destroy(e.pd);
+        omni_linear_packed_free(p);
+        return NULL;
+    }
+    p->wmd = e.w;
+    e.weights = p->weights;
+    p->entries[p->count++] = e;
+    return p;
+}
+
+void omni_linear_packed_free(omni_linear_packed *p) {
+    if (!p) return;
+    for (int i = 0; i < p->count; i++) {
+        linear_entry *e = &p->entries[i];
+        if (e->weights && e->weights != p->weights) free(e->weights);
+        dnnl_primitive_destroy(e->prim);
+        dnnl_primitive_desc_destroy(e->pd);
+    }
+    free(p->entries);
+    free(p->weights);
+    free(p->bias);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+int omni_linear_packed_forward(omni_linear_packed *p, int64_t m, const float *x, const float *residual, float *y) {
+    if (m == 0) return 0;
+    if (p->has_residual && !residual) return fail(dnnl_invalid_arguments, "packed linear (missing residual)");
+    int nthr = omni_sync_omp_threads();
+    pthread_mutex_lock(&p->lock);
+    linear_entry *found = NULL;
+    for (int i = 0; i < p->count; i++)
+        if (p->entries[i].m == m && p->entries[i].nthr == nthr) { found = &p->entries[i]; break; }
+    if (!found) {
+        linear_entry e;
+        int rc = linear_pd(p, m, &e);
+        if (!rc) {
+            e.weights = p->weights;
+            if (!dnnl_memory_desc_equal(&e.w, &p->wmd)) rc = reorder_weights(&p->wmd, p->weights, &e.w, &e.weights);
+            if (rc) { dnnl_primitive_destroy(e.prim); dnnl_primitive_desc_destroy(e.pd); }
+        }
+        if (!rc && p->count == p->capacity) {
+            linear_entry *grown = realloc(p->entries, sizeof(linear_entry) * (size_t)(2 * p->capacity));
+            if (!grown) {
+                if (e.weights != p->weights) free(e.weights);
+                dnnl_primitive_destroy(e.prim); dnnl_primitive_desc_destroy(e.pd);
+                rc = fail(dnnl_out_of_memory, "packed linear entries");
+            } else { p->entries = grown; p->capacity *= 2; }
+        }
+        if (rc) { pthread_mutex_unlock(&p->lock); return rc; }
+        p->entries[p->count] = e;
+        found = &p->entries[p->count++];
+    }
+    linear_entry e = *found;   // entries may move when the array grows: copy what execution needs
+    pthread_mutex_unlock(&p->lock);
+    int kinds[5] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, 0, 0 };
+    dnnl_memory_desc_t mds[5] = { e.x, e.w, e.y };
+    void *ptrs[5] = { (void *)x, e.weights, y };
+    int n = 3;
+    if (p->bias) { kinds[n] = DNNL_ARG_BIAS; mds[n] = e.b; ptrs[n++] = p->bias; }
+    if (p->has_residual) {
+        dnnl_alg_kind_t alg; float alpha;
+        int index = linear_eltwise(p->activation, &alg, &alpha) ? 1 : 0;   // the binary post-op's position
+        kinds[n] = DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1; mds[n] = e.r; ptrs[n++] = (void *)residual;
+    }
+    return execute(e.prim, n, kinds, mds, ptrs);
+}

@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
             interleaves Omni and the reference and reports median, min and max over the runs; \
             the last line of stdout is a JSON object with the results.
             """,
-        subcommands: [BenchMatmulCommand.self, BenchOpsCommand.self, BenchEmbedCommand.self, BenchClassifyCommand.self, BenchTrainGPTCommand.self, BenchDataCommand.self])
+        subcommands: [BenchMatmulCommand.self, BenchOpsCommand.self, BenchEmbedCommand.self, BenchClassifyCommand.self, BenchTrainGPTCommand.self, BenchDataCommand.self, BenchModelCommand.self])
 }
 
 /// `--threads`: sets the pool shared by Omni and oneDNN before anything is created.

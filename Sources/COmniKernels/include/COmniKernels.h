@@ -188,6 +188,22 @@ omni_conv2d_packed *omni_conv2d_pack(const omni_conv2d_shape *s, const float *w,
 int omni_conv2d_packed_forward(omni_conv2d_packed *p, int64_t n, const float *x, const float *residual, float *y);
 void omni_conv2d_packed_free(omni_conv2d_packed *p);
 
+/// An inference linear layer y[M, N] = act(x[M, K] · Wᵀ + bias) (+ residual[M, N]) whose weights
+/// were reordered once into oneDNN's preferred layout; the activation and the residual addition run
+/// as post-ops inside the matmul. Dense row-major x, y and residual. Thread-safe; free once.
+typedef struct omni_linear_packed omni_linear_packed;
+/// Activations a packed linear layer can fuse.
+enum { OMNI_LINEAR_IDENTITY = 0, OMNI_LINEAR_RELU = 1, OMNI_LINEAR_GELU_ERF = 2, OMNI_LINEAR_GELU_TANH = 3,
+       OMNI_LINEAR_SILU = 4, OMNI_LINEAR_TANH = 5, OMNI_LINEAR_SIGMOID = 6 };
+/// Copies and reorders `w` ([N, K] row-major, PyTorch's Linear weight) and `bias` ([N], may be
+/// NULL); `m_hint` is a typical row count (the layout oneDNN prefers may depend on it). NULL on
+/// failure (see omni_dnnl_last_error).
+omni_linear_packed *omni_linear_pack(int64_t n, int64_t k, const float *w, const float *bias, int activation,
+                                     int has_residual, int64_t m_hint);
+/// Runs the layer on `m` rows; `residual` is read only when the layer was packed with one.
+int omni_linear_packed_forward(omni_linear_packed *p, int64_t m, const float *x, const float *residual, float *y);
+void omni_linear_packed_free(omni_linear_packed *p);
+
 // ---- pooling (pool.c) ------------------------------------------------------------------------
 // 2-D pooling over dense [planes, H, W] (planes = N*C), PyTorch semantics in floor mode; the
 // caller validates the window and computes the output size. Parallel over planes.

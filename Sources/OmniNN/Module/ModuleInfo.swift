@@ -15,7 +15,9 @@ import OmniTensor
 /// }
 /// ```
 ///
-/// Arrays of modules get keys `key.0`, `key.1`, … as PyTorch's `nn.ModuleList` does; dictionaries
+/// Arrays of modules get keys `key.0`, `key.1`, … as PyTorch's `nn.ModuleList` does; an array
+/// under the empty key (`@ModuleInfo(key: "")`) gets bare indices `0`, `1`, …, the children of a
+/// module that is itself an `nn.Sequential` (torchvision's `features.1.0.…`). Dictionaries
 /// `[String: Module]` get `key.name` (sorted by name), as `nn.ModuleDict` does.
 @propertyWrapper
 public final class ModuleInfo<Value>: @unchecked Sendable {
@@ -48,10 +50,10 @@ public final class ModuleInfo<Value>: @unchecked Sendable {
         guard let value else { return [] }
         switch value as Any {
         case let m as Module: return [(k, m)]
-        case let ms as [Module]: return ms.enumerated().map { ("\(k).\($0.offset)", $0.element) }
+        case let ms as [Module]: return ms.enumerated().map { (k.isEmpty ? "\($0.offset)" : "\(k).\($0.offset)", $0.element) }
         case let named as [String: Module]:
             // PyTorch's nn.ModuleDict: `key.name`, in sorted order so traversal is deterministic.
-            return named.keys.sorted().map { ("\(k).\($0)", named[$0]!) }
+            return named.keys.sorted().map { (k.isEmpty ? $0 : "\(k).\($0)", named[$0]!) }
         case let opt as Module?:
             if let m = opt { return [(k, m)] }
             return []

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Times the forward pass of ViT-Ti/16 at 224 px (dim 192, depth 12, 3 heads, MLP 768, 1000
+# classes, exact GELU, pre-LN, LayerNorm eps 1e-6) in Omni (`omni bench model --config
+# vit-tiny-224`) and in PyTorch, alternating in the same script so that each Omni figure has
+# PyTorch figures measured next to it (DESIGN.md §6). Inference mode, no gradients, random weights
+# and inputs.
+#
+# PyTorch runs the same architecture written two ways and the better one counts:
+#   mha   nn.MultiheadAttention blocks (torchvision's ViT; PyTorch's fused "fast path" in inference)
+#   sdpa  timm's layout: fused qkv Linear and F.scaled_dot_product_attention
+#
+# Usage: scripts/bench-vit.sh [ROUNDS]           (default 3 rounds of every batch × threads cell)
+# Environment: BATCHES (default "1 8"), THREADS (default "1 2"), RUNS (timed passes per
+#              invocation, default 20), WARMUP (default 3), PYTHON (default /work/venv-torch/bin/python),
+#              SKIP_BUILD=1 to use the existing release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-/work/venv-torch/bin/python}
+ROUNDS=${1:-3}
+BATCHES=${BATCHES:-"1 8"}
+THREADS=${THREADS:-"1 2"}
+RUNS=${RUNS:-20}
+WARMUP=${WARMUP:-3}
+
+torch_vit() {   # $1 = threads, $2 = batch; prints one JSON line per variant
+    OMP_NUM_THREADS="$1" "$PYTHON" - "$1" "$2" "$RUNS" "$WARMUP" <<'PY'
+import json, statistics, sys, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+threads, batch, runs, warmup = map(int, sys.argv[1:5])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+D, DEPTH, H, MLP, CLASSES, PATCH, SIZE, EPS = 192, 12, 3, 768, 1000, 16, 224, 1e-6
+
+class MHABlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(D, eps=EPS)
+        self.self_attention = nn.MultiheadAttention(D, H, batch_first=True)
+        self.ln_2 = nn.LayerNorm(D, eps=EPS)
+        self.mlp = nn.Sequential(nn.Linear(D, MLP), nn.GELU(), nn.Linear(MLP, D))
+    def forward(self, x):
+        h = self.ln_1(x)
+        x = x + self.self_attention(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+class SDPABlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(D, eps=EPS)
+        self.qkv, self.proj = nn.Linear(D, 3 * D), nn.Linear(D, D)
+        self.norm2 = nn.LayerNorm(D, eps=EPS)
+        self.fc1, self.fc2 = nn.Linear(D, MLP), nn.Linear(MLP, D)
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).reshape(b, t, 3, H, d // H).permute(2, 0, 3, 1, 4)
+        x = x + self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, t, d))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+class ViT(nn.Module):
+    def __init__(self, block):
+        super().__init__()
+        grid = SIZE // PATCH
+        self.patch = nn.Conv2d(3, D, PATCH, PATCH)
+        self.cls = nn.Parameter(torch.randn(1, 1, D) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, 1 + grid * grid, D) * 0.02)
+        self.blocks = nn.Sequential(*[block() for _ in range(DEPTH)])
+        self.norm = nn.LayerNorm(D, eps=EPS)
+        self.head = nn.Linear(D, CLASSES)
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+x = torch.randn(batch, 3, SIZE, SIZE)
+for name, block in (("mha", MHABlock), ("sdpa", SDPABlock)):
+    model = ViT(block).eval()
+    with torch.inference_mode():
+        for _ in range(warmup):
+            model(x)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"impl": f"torch-{name}", "torch": torch.__version__, "batch": batch, "threads": threads,
+                      "ms_median": round(statistics.median(times), 3), "ms_min": round(min(times), 3),
+                      "ms_max": round(max(times), 3)}))
+PY
+}
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    swift build -c release --product omni >/dev/null
+fi
+echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$ROUNDS"); do
+    for t in $THREADS; do
+        for b in $BATCHES; do
+            torch_vit "$t" "$b" | sed "s/^/round $round /"
+            echo "round $round $(.build/release/omni bench model --config vit-tiny-224 --batch "$b" --threads "$t" \
+                --runs "$RUNS" --warmup "$WARMUP" --log-level error | tail -1)"
+        done
+    done
+done
