@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "OmniOptim", targets: ["OmniOptim"]),
         .library(name: "OmniData", targets: ["OmniData"]),
         .library(name: "OmniModels", targets: ["OmniModels"]),
+        .library(name: "OmniTrain", targets: ["OmniTrain"]),
         .executable(name: "omni", targets: ["omni"]),
     ],
     dependencies: [
@@ -48,6 +49,8 @@ let package = Package(
                                  .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD")]),
         .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "COmniDICOM", "CPNG", "CTurboJPEG", "CSndFile"]),
         .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
+        // Losses, stages, trainer, metrics, checkpoints, run logs and plots (DESIGN.md §3).
+        .target(name: "OmniTrain", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
             "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +59,8 @@ let package = Package(
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
         .testTarget(name: "OmniNNTests", dependencies: ["OmniNN", "OmniOptim", "OmniTensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniModelsTests", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "OmniTrainTests", dependencies: ["OmniTrain", "OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniCLITests", dependencies: ["omni"]),
         .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniNN", "OmniTensor"], resources: [.copy("Fixtures")]),

@@ -1,0 +1,1 @@
+../OmniTensorTests/TestSupport.swift
