@@ -4,15 +4,6 @@ import OmniData
 import OmniNN
 import OmniTensor
 
-extension Tensor {
-    /// Each row divided by its L2 norm along `axis` (norm floored at `eps`, as
-    /// `torch.nn.functional.normalize`).
-    public func l2Normalized(axis: Int = -1, eps: Float = 1e-12) -> Tensor {
-        let norm = square().sum(axis: axis, keepDims: true).sqrt().clamped(min: eps)
-        return self / norm
-    }
-}
-
 /// Projects a modality's pooled tokens into the shared embedding space, L2-normalised, for
 /// contrastive alignment and retrieval: `normalize(fc2(gelu(fc1(pool(x)))))`, or
 /// `normalize(proj(pool(x)))` without a hidden layer.

@@ -1,4 +1,4 @@
-import OmniTensor
+
 
 extension Tensor {
     /// Each slice along `axis` divided by its Euclidean norm, or by `epsilon` where the norm is
