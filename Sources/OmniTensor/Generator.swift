@@ -1,3 +1,4 @@
+import COmniKernels
 import Foundation
 
 /// A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64).
@@ -51,6 +52,15 @@ public final class Generator: @unchecked Sendable {
 
     /// The next 64 random bits.
     public func next() -> UInt64 { lock.lock(); defer { lock.unlock() }; return nextUnlocked() }
+
+    /// Fills `count` float32 values `min(Float(low + span·u), top)` in C: the same values as
+    /// drawing them one by one through ``next()``.
+    func fillUniform(_ out: UnsafeMutablePointer<Float>, count: Int, low: Double, span: Double, top: Float) {
+        lock.lock(); defer { lock.unlock() }
+        var words = [s.0, s.1, s.2, s.3]
+        words.withUnsafeMutableBufferPointer { omni_xoshiro_uniform_f32($0.baseAddress!, out, Int64(count), low, span, top) }
+        s = (words[0], words[1], words[2], words[3])
+    }
 
     /// Fills `count` values by calling `body` with a uniform [0, 1) Double source, under one lock.
     func fill(_ count: Int, _ body: (() -> Double, Int) -> Void) {

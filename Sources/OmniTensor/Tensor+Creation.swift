@@ -65,7 +65,7 @@ extension Tensor {
         let lo = Double(low), span = Double(high) - Double(low)
         // Rounding to float32 can carry a draw just below `high` up to it; keep the interval half-open.
         let top = high.nextDown
-        generator.fill(t.count) { u, i in p[i] = Swift.min(Float(lo + span * u()), top) }
+        generator.fillUniform(p, count: t.count, low: lo, span: span, top: top)
         return t
     }
 

@@ -342,3 +342,17 @@ func stateProducing(_ r: UInt64) -> [UInt64] {
         #expect(e.contains("[2, -1]"), "stderr was: \(e)")
     }
 }
+
+@Suite struct UniformFillTests {
+    /// The C bulk fill draws exactly the values `next()` would give one by one.
+    @Test func bulkFillMatchesScalarDraws() {
+        for (low, high) in [(Float(0), Float(1)), (-3, 5), (-0.02, 0.02)] {
+            let g = Generator(seed: 77), h = Generator(seed: 77)
+            let t = Tensor.uniform([1001], low: low, high: high, generator: g).toArray()
+            let span = Double(high) - Double(low)
+            let expected = (0..<1001).map { _ in Swift.min(Float(Double(low) + span * h.nextDouble()), high.nextDown) }
+            #expect(t == expected)
+            #expect(g.next() == h.next(), "the state must advance by exactly the values drawn")
+        }
+    }
+}

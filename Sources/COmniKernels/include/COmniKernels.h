@@ -18,6 +18,8 @@ extern "C" {
 
 // ---- threads (libgomp: the same pool oneDNN uses) -------------------------------------------
 void omni_set_num_threads(int n);
+// n uniform float32 values min((float)(low + span·u), top), u = next()>>11 · 2^-53, advancing state.
+void omni_xoshiro_uniform_f32(uint64_t state[4], float *out, int64_t n, double low, double span, float top);
 int omni_get_num_threads(void);
 typedef void (*omni_task_fn)(void *ctx, int tid, int nthreads);
 /// The OpenMP thread count a parallel region started on the calling thread gets (oneDNN's);
