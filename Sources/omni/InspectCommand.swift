@@ -9,11 +9,13 @@ import OmniTensor
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz) or an image (PNG, JPEG).",
+        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG), an audio or a video file.",
         discussion: """
             Tensor files list every tensor with its dtype and shape; images give their size, channels \
-            and bit depth. The last line of stdout is a JSON object. A truncated, corrupt or \
-            unsupported file exits non-zero with one line on stderr naming the file and the problem.
+            and bit depth; audio its format, codec, sample rate, channels and duration; video (anything \
+            FFmpeg demuxes with a video stream) the fields of `omni video info`. The last line of \
+            stdout is a JSON object. A truncated, corrupt or unsupported file exits non-zero with one \
+            line on stderr naming the file and the problem.
             """)
 
     @Argument(help: "The file to inspect.") var file: String
@@ -22,6 +24,37 @@ struct InspectCommand: ParsableCommand {
     struct TensorEntry: Encodable { let name: String; let dtype: String; let shape: [Int] }
     struct TensorReport: Encodable { let file: String; let format: String; let tensors: [TensorEntry]; let parameters: Int; let bytes: Int }
     struct ImageReport: Encodable { let file: String; let format: String; let width: Int; let height: Int; let channels: Int; let bit_depth: Int }
+    struct AudioReport: Encodable { let file: String; let kind = "audio"; let info: AudioFileInfo
+        func encode(to encoder: Encoder) throws {
+            enum Key: String, CodingKey { case file, kind }
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(kind, forKey: .kind)
+            try info.encode(to: encoder)
+        }
+    }
+
+    /// Audio (header only) or video (container and frame index) through libsndfile / FFmpeg.
+    func inspectMedia() throws {
+        if MediaSniffer.audioDecoder(forFile: file) == .ffmpeg {
+            var video: VideoReader?
+            do { video = try VideoReader(contentsOf: file) } catch {
+                // audio only: summarised below; any other failure is the file's
+                guard error.message.hasPrefix("no video stream") else { throw CLIError(error.description) }
+            }
+            if let video {
+                let report = VideoReport(file: file, info: video.info)
+                print(report.summary)
+                try printJSONLine(report)
+                return
+            }
+        }
+        let info: AudioFileInfo
+        do { info = try AudioFileInfo(contentsOf: file) } catch { throw CLIError(error.description) }
+        let duration = info.duration.map { "\(fixed($0, 3)) s" } ?? "unknown duration"
+        print("\(file): \(info.format) audio (\(info.codec), \(info.decoder)), \(info.sampleRate) Hz, \(info.channels) channel(s), \(duration)")
+        try printJSONLine(AudioReport(file: file, info: info))
+    }
 
     func run() throws {
         _ = try global.makeLogger("omni.inspect")
@@ -37,6 +70,11 @@ struct InspectCommand: ParsableCommand {
             print("\(file): \(isPNG ? "PNG" : "JPEG") image, \(image.width)×\(image.height), \(image.channels) channel(s), \(depth)-bit")
             try printJSONLine(ImageReport(file: file, format: isPNG ? "png" : "jpeg", width: image.width, height: image.height,
                                           channels: image.channels, bit_depth: depth))
+            return
+        }
+        if MediaSniffer.looksLikeMedia(header: [UInt8]((try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 16)) ?? Data()),
+                                       path: file) {
+            try inspectMedia()
             return
         }
         let format: TensorFileFormat

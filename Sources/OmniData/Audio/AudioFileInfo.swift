@@ -90,6 +90,7 @@ public struct AudioFileInfo: Sendable, Equatable, Codable {
         guard c.channels > 0, c.channels <= AudioFile.maxChannels else { throw AudioError(file: path, "implausible channel count \(c.channels)") }
         guard c.sampleRate > 0, c.sampleRate <= 10_000_000 else { throw AudioError(file: path, "implausible sample rate \(c.sampleRate)") }
         return AudioFileInfo(format: c.format, codec: c.audioCodec, sampleRate: c.sampleRate, channels: c.channels,
-                             frames: nil, duration: c.audioDuration ?? c.duration, decoder: "ffmpeg")
+                             frames: nil, duration: (c.audioDuration ?? c.duration).map { ($0 * 1e6).rounded() / 1e6 },
+                             decoder: "ffmpeg")
     }
 }

@@ -76,7 +76,8 @@ public final class VideoReader {
         let hasAudio = c.audio_stream >= 0
         info = VideoInfo(
             format: cString(c.format), codec: cString(c.video_codec), pixelFormat: cString(c.pixel_format),
-            width: Int(c.width), height: Int(c.height), fps: fps, frameCount: count, duration: last + period,
+            width: Int(c.width), height: Int(c.height), fps: fps, frameCount: count,
+            duration: ((last + period) * 1e6).rounded() / 1e6,   // microseconds: 1.1 + 0.1 prints as 1.2
             hasAudio: hasAudio, audioCodec: hasAudio ? cString(c.audio_codec) : nil,
             sampleRate: hasAudio ? Int(c.sample_rate) : nil, channels: hasAudio ? Int(c.channels) : nil)
     }
