@@ -587,7 +587,7 @@ int omni_media_index_video(omni_media *m, int64_t *frame_count, char *err, size_
     if (missing == 0) {
         m->timestamps = 1;
         qsort(pts, (size_t)n, sizeof *pts, cmp_i64);
-        qsort(sync, (size_t)ns, sizeof *sync, cmp_i64);
+        if (ns > 0) qsort(sync, (size_t)ns, sizeof *sync, cmp_i64);
         m->first_pts = pts[0];
         m->keys = pts;
         m->sync_keys = sync;

@@ -39,6 +39,9 @@ public final class VideoReader {
 
     private enum Source { case path(String), bytes([UInt8]) }
 
+    /// The FFmpeg release linked in, e.g. `5.1.6-0+deb12u1`.
+    public static var ffmpegVersion: String { String(cString: omni_media_ffmpeg_version()) }
+
     /// The most values (`N × 3 × S × S`) a frame batch may hold: 2^30 floats (4 GiB).
     public static let maxBatchValues = 1 << 30
 
