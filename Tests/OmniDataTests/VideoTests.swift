@@ -130,6 +130,13 @@ import OmniTensor
         #expect(video.packetsDecoded < 10, "decoded \(video.packetsDecoded) packets to reach frame 10")
         #expect(fnv1a64(bytes: bytes(try video.frame(at: 1))) == hashes[1])
         #expect(fnv1a64(bytes: bytes(try video.frame(at: 8))) == hashes[8])
+        // bikes.mp4 has key frames at 0, 30, 76, 137, 187 and 242: its last frame is 8 packets away
+        let bikesHashes = try #require(try mediaJSON("bikes.json")["fnv1a64"] as? [String])
+        let bikes = try VideoReader(contentsOf: try Self.bikes())
+        #expect(fnv1a64(bytes: bytes(try bikes.frame(at: 249))) == bikesHashes[249])
+        #expect(bikes.packetsDecoded < 20, "decoded \(bikes.packetsDecoded) packets to reach frame 249")
+        #expect(fnv1a64(bytes: bytes(try bikes.frame(at: 140))) == bikesHashes[140])
+        #expect(bikes.packetsDecoded < 40, "decoded \(bikes.packetsDecoded) packets to reach 249 then 140")
     }
 
     @Test func bigBuckBunnyVideoAndSixChannelAudio() throws {
