@@ -32,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         // libsndfile: WAV/FLAC/OGG decode for the audio data layer.
         .systemLibrary(name: "CSndFile", path: "Sources/CSndFile", providers: [.apt(["libsndfile1-dev"])]),
+        // FFmpeg 5.1: MP3/AAC/M4A and the audio of videos, and video decode (mp4, avi, mkv, webm).
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev", "libavutil-dev"])]),
         // CPU kernels, the oneDNN glue (primitive caches) and the thread pool (libgomp, shared with oneDNN).
         .target(name: "COmniKernels", dependencies: ["CDNNL"], cSettings: kernelFlags,
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp"), .linkedLibrary("m")]),
@@ -47,7 +50,11 @@ let package = Package(
                 cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0", "-O2"])],
                 linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
                                  .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD")]),
-        .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "COmniDICOM", "CPNG", "CTurboJPEG", "CSndFile"]),
+        // FFmpeg glue: the demux → decode → swresample/swscale loops in C behind a narrow API.
+        .target(name: "COmniMedia", dependencies: ["CFFmpeg"],
+                linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"),
+                                 .linkedLibrary("swresample"), .linkedLibrary("avutil")]),
+        .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "COmniDICOM", "COmniMedia", "CPNG", "CTurboJPEG", "CSndFile"]),
         .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         // Losses, stages, trainer, metrics, checkpoints, run logs and plots (DESIGN.md §3).
         .target(name: "OmniTrain", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),

@@ -21,5 +21,6 @@ let package = Package(
         target("FuzzManifest", ["OmniData"]),
         target("FuzzDICOM", ["OmniData"]),
         target("FuzzSignal", ["OmniData"]),
+        target("FuzzMedia", ["OmniData"]),
     ]
 )

@@ -18,7 +18,8 @@ struct AudioMelCommand: ParsableCommand {
         commandName: "mel",
         abstract: "Writes Whisper's log-mel spectrogram [n_mels, frames] of an audio file as float32 .npy.",
         discussion: """
-            The file (WAV, FLAC, OGG) is mixed down to mono and resampled to 16 kHz; then n_fft 400, \
+            The file (WAV, FLAC, OGG through libsndfile; MP3, AAC, M4A, Opus, a video's audio track, … \
+            through FFmpeg, chosen by content) is mixed down to mono and resampled to 16 kHz; then n_fft 400, \
             hop 160, Whisper's mel filters (mel_filters.npz from openai-whisper, fetched by \
             scripts/fetch-assets), log10, clamp to max − 8, (x + 4) / 4 — no padding to 30 s. The last \
             line of stdout is a JSON object with the output's shape.

@@ -10,13 +10,16 @@ import OmniTensor
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG), a DICOM file or a dataset manifest (.jsonl).",
+        abstract: "Summarises a tensor file (safetensors, .pth/.pt, .npy, .npz), an image (PNG, JPEG), an audio or video file, a DICOM file or a dataset manifest (.jsonl).",
         discussion: """
             Tensor files list every tensor with its dtype and shape; images give their size, channels \
-            and bit depth; manifests (a .jsonl name, or a file starting with '{') give sample, modality \
-            and task counts and how many referenced files are missing (a manifest with bad lines \
-            fails: `omni data validate` lists them). The last line of stdout is a JSON object. A truncated, corrupt or \
-            unsupported file exits non-zero with one line on stderr naming the file and the problem.
+            and bit depth; audio its format, codec, sample rate, channels and duration; video (anything \
+            FFmpeg demuxes with a video stream) the fields of `omni video info`; DICOM files their \
+            metadata (patient fields masked); manifests (a .jsonl name, or a file starting with '{') give \
+            sample, modality and task counts and how many referenced files are missing (a manifest with \
+            bad lines fails: `omni data validate` lists them). The last line of stdout is a JSON object. \
+            A truncated, corrupt or unsupported file exits non-zero with one line on stderr naming the \
+            file and the problem.
             """)
 
     @Argument(help: "The file to inspect.") var file: String
@@ -28,6 +31,38 @@ struct InspectCommand: ParsableCommand {
     struct ManifestReport: Encodable {
         let file: String; let format: String; let samples: Int; let modalities: [String: Int]; let primary: [String: Int]
         let tasks: [String: Int]; let untasked: Int; let missing_files: Int; let warnings: Int
+    }
+
+    struct AudioReport: Encodable { let file: String; let kind = "audio"; let info: AudioFileInfo
+        func encode(to encoder: Encoder) throws {
+            enum Key: String, CodingKey { case file, kind }
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(kind, forKey: .kind)
+            try info.encode(to: encoder)
+        }
+    }
+
+    /// Audio (header only) or video (container and frame index) through libsndfile / FFmpeg.
+    func inspectMedia() throws {
+        if MediaSniffer.audioDecoder(forFile: file) == .ffmpeg {
+            var video: VideoReader?
+            do { video = try VideoReader(contentsOf: file) } catch {
+                // audio only: summarised below; any other failure is the file's
+                guard error.message.hasPrefix("no video stream") else { throw CLIError(error.description) }
+            }
+            if let video {
+                let report = VideoReport(file: file, info: video.info)
+                print(report.summary)
+                try printJSONLine(report)
+                return
+            }
+        }
+        let info: AudioFileInfo
+        do { info = try AudioFileInfo(contentsOf: file) } catch { throw CLIError(error.description) }
+        let duration = info.duration.map { "\(fixed($0, 3)) s" } ?? "unknown duration"
+        print("\(file): \(info.format) audio (\(info.codec), \(info.decoder)), \(info.sampleRate) Hz, \(info.channels) channel(s), \(duration)")
+        try printJSONLine(AudioReport(file: file, info: info))
     }
 
     func run() throws {
@@ -54,6 +89,11 @@ struct InspectCommand: ParsableCommand {
             print("\(file): \(isPNG ? "PNG" : "JPEG") image, \(image.width)×\(image.height), \(image.channels) channel(s), \(depth)-bit")
             try printJSONLine(ImageReport(file: file, format: isPNG ? "png" : "jpeg", width: image.width, height: image.height,
                                           channels: image.channels, bit_depth: depth))
+            return
+        }
+        if MediaSniffer.looksLikeMedia(header: [UInt8]((try? FileHandle(forReadingFrom: URL(fileURLWithPath: file)).read(upToCount: 16)) ?? Data()),
+                                       path: file) {
+            try inspectMedia()
             return
         }
         let format: TensorFileFormat

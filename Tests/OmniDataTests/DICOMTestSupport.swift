@@ -16,12 +16,7 @@ func openDICOMAsset(_ name: String, sourceLocation: SourceLocation = #_sourceLoc
     return try DICOMFile(contentsOfFile: path)
 }
 
-/// FNV-1a 64 of bytes, as scripts/fixtures/make_dicom_fixtures.py computes it.
-func fnv1a64(bytes: [UInt8]) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    return String(format: "%016llx", h)
-}
+// fnv1a64(bytes:) (MediaTestSupport.swift) is the hash scripts/fixtures/make_dicom_fixtures.py computes.
 
 /// pydicom 3.0.2's decoded pixels (Tests/OmniDataTests/Fixtures/dicom/pydicom_reference.json).
 struct PydicomReference: Decodable {

@@ -3,11 +3,13 @@ import Foundation
 import OmniTensor
 
 /// Decoded audio: float32 samples in [-1, 1], interleaved frame by frame, with the channel count
-/// and sample rate. Decoding goes through libsndfile, so WAV (PCM and float), FLAC and Ogg Vorbis
-/// all arrive in the same form.
+/// and sample rate. WAV (PCM and float), AIFF, FLAC and Ogg Vorbis decode through libsndfile;
+/// everything else — MP3, AAC/M4A, Opus, WMA, the audio track of a video, … — through FFmpeg.
+/// The decoder is chosen by the file's first bytes, not its extension (see `MediaSniffer`), and
+/// both arrive in the same form: the file's own sample rate and channels, no resampling.
 ///
 /// ```swift
-/// let audio = try AudioFile(contentsOf: "speech.flac")
+/// let audio = try AudioFile(contentsOf: "speech.mp3")
 /// let mono = audio.monoSamples()              // [frames]
 /// let x = audio.tensor()                       // [channels, frames]
 /// ```
@@ -34,13 +36,30 @@ public struct AudioFile: Sendable {
         self.sampleRate = sampleRate
     }
 
-    /// Decodes the file at `path`; throws `AudioError` naming the file for a missing, empty,
-    /// truncated, unrecognised or implausibly sized file.
+    /// Decodes the file at `path` (libsndfile for WAV/AIFF/FLAC/Ogg Vorbis, FFmpeg for the rest,
+    /// chosen by content); throws `AudioError` naming the file for a missing, empty, truncated,
+    /// corrupt, unrecognised or implausibly sized file.
     public init(contentsOf path: String) throws(AudioError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw AudioError(file: path, "no such file")
         }
+        switch MediaSniffer.audioDecoder(forFile: path) {
+        case .sndfile:
+            try self.init(sndfileAt: path)
+        case .sndfileOrFFmpeg:
+            // Ogg also carries Opus, Speex or Theora that libsndfile may not read: FFmpeg gets a turn.
+            do { try self.init(sndfileAt: path) } catch let sndfileError {
+                guard let decoded = try? AudioFile(ffmpegAt: path) else { throw sndfileError }
+                self = decoded
+            }
+        case .ffmpeg:
+            try self.init(ffmpegAt: path)
+        }
+    }
+
+    /// Decodes through libsndfile.
+    init(sndfileAt path: String) throws(AudioError) {
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))
