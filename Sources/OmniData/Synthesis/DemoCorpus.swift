@@ -200,7 +200,7 @@ public enum DemoCorpus {
             let name = String(format: "machine-%06d.npy", i)
             try writeNPY(x, directory + "/signals/" + name)
             return [ManifestSample(id: "machine-\(i)", text: "vibration of \(condition.phrase)", signal: relative("signals", name),
-                                   task: "defect_classification", target: .string(condition.rawValue))]
+                                   task: "vibration_fault_classification", target: .string(condition.rawValue))]
         }
 
         // Validation: image, audio and caption of the same spec, and a question.

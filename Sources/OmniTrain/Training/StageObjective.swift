@@ -1,0 +1,98 @@
+// The loss of each stage on a batch of prepared samples.
+import OmniData
+import OmniModels
+import OmniNN
+import OmniTensor
+
+/// What one step of a stage computed, for logs.
+public struct StepLosses: Sendable {
+    public var total: Float
+    public var parts: [String: Float]
+}
+
+public enum StageObjective {
+    /// Pre-training on one modality's batch: masked tokens (text), masked patches (images),
+    /// masked frames (audio). Returns the scalar loss and its name.
+    public static func pretrain(_ modules: TrainingModules, corpus: PreparedCorpus, modality: Modality, indices: [Int],
+                                generator: Generator) -> (loss: Tensor, name: String) {
+        let model = modules.model
+        let b = indices.count
+        switch modality {
+        case .text:
+            let batch = TextEncoder.Batch(sequences: indices.map { corpus.samples[$0].text ?? [] }, padID: corpus.padID)
+            let corrupted = Masking.corruptTokens(batch.ids, eligible: batch.mask, ratio: 0.15, maskTokenID: corpus.maskID,
+                                                  vocabularySize: corpus.tokenizer.vocabularySize, generator: generator)
+            let tokens = model.textEncoder!(TextEncoder.Batch(ids: corrupted.inputs, mask: batch.mask)).tokens    // [B, T, D]
+            let logits = tokens.matmul(model.textEncoder!.tokenEmbedding!.weight.transposed())              // [B, T, V]
+            return (MaskedTokenLoss()(logits: logits, targets: batch.ids, mask: corrupted.mask), "mlm")
+        case .image:
+            let p = modules.patchSize!
+            let images = Tensor.stacked(indices.map { corpus.samples[$0].image! })                        // [B, 3, S, S]
+            let side = images.shape[2], grid = side / p
+            let mask = Masking.randomMask(batchSize: b, length: grid * grid, ratio: 0.4, generator: generator)   // [B, N]
+            // zero the masked patches' pixels
+            let keep = mask.logicalNot().converted(to: .float32).reshaped([b, 1, grid, 1, grid, 1])
+            let masked = (images.reshaped([b, 3, grid, p, grid, p]) * keep).reshaped([b, 3, side, side])
+            let tokens = model.imageEncoder!(ImageBatch(stacked: masked)).tokens                          // [B, 1 + N, D]
+            let patches = tokens.narrowed(axis: 1, start: tokens.shape[1] - grid * grid, length: grid * grid)
+            let prediction = modules.pretrainHeads["image_patches"]!(patches)                              // [B, N, 3p²]
+            let target = images.patchified(patchSize: p)                                                   // [B, N, 3p²]
+            return (MaskedPatchLoss(normalizeTargets: true)(prediction: prediction, target: target, mask: mask), "mpm")
+        case .audio:
+            let mels = indices.map { corpus.samples[$0].audio! }
+            let frames = mels.map { $0.shape[1] }, t = frames.max()!
+            let tokensPerClip = frames.map { ($0 + 1) / 2 }, n = (t + 1) / 2
+            let mask = Masking.spanMask(batchSize: b, length: n, ratio: 0.3, spanLength: 5, lengths: tokensPerClip, generator: generator)
+            let even = 2 * n
+            let mel = Tensor.stacked(mels.map { $0.padded([(0, 0), (0, even - $0.shape[1])]) })           // [B, 80, 2n]
+            let keep = mask.logicalNot().converted(to: .float32).reshaped([b, 1, n, 1])
+            let input = (mel.reshaped([b, 80, n, 2]) * keep).reshaped([b, 80, even])
+            let out = model.audioEncoder!(AudioEncoder.Batch(logMel: input, frames: frames)).tokens         // [B, n, D]
+            let prediction = modules.pretrainHeads["audio_frames"]!(out)                                   // [B, n, 160]
+            let target = mel.reshaped([b, 80, n, 2]).permuted([0, 2, 1, 3]).reshaped([b, n, 160])
+            return (MaskedFrameLoss()(prediction: prediction, target: target, mask: mask), "mfm")
+        default:
+            preconditionFailure("pretrain: no objective for \(modality.rawValue)")
+        }
+    }
+
+    /// Contrastive alignment of every modality in the batch to text (InfoNCE, learnable temperature).
+    public static func align(_ modules: TrainingModules, corpus: PreparedCorpus, indices: [Int], taskIndex: Int)
+        -> (loss: Tensor, parts: [String: Tensor]) {
+        let present = indices.reduce(into: Set<Modality>()) { $0.formUnion(corpus.samples[$1].modalities) }
+        let input = corpus.input(indices, modalities: present, tasks: Array(repeating: taskIndex, count: indices.count))
+        let encoded = modules.model.encode(input)
+        let embeddings = modules.model.embeddings(encoded)
+        let presence = encoded.mapValues(\.isPresent)
+        let out = ContrastiveLoss(pairing: .anchor(.text))(embeddings, presence: presence, scale: modules.logitScale())
+        var parts: [String: Tensor] = [:]
+        for (pair, loss) in out.pairs { parts["\(pair)"] = loss }
+        return (out.total, parts)
+    }
+
+    /// Instruction tuning: the prompt (rendered from the task registry) and the sample's other
+    /// modalities are fused; the decoder learns the target by teacher forcing.
+    public static func instruct(_ modules: TrainingModules, corpus: PreparedCorpus, indices: [Int], generator: Generator?,
+                                phrasing: Int? = nil) -> Tensor {
+        let input = instructionInput(modules.model, corpus: corpus, indices: indices, generator: generator, phrasing: phrasing)
+        let fused = modules.model(input).fused
+        let (ids, targets) = corpus.decoderTargets(indices)
+        return modules.model.decoder!.loss(ids, targets: targets, context: fused)
+    }
+
+    /// The model input of an instruction batch: prompt tokens as text, plus the samples' non-text
+    /// modalities; tasks from the samples' task names.
+    public static func instructionInput(_ model: OmniModel, corpus: PreparedCorpus, indices: [Int], generator: Generator?,
+                                        phrasing: Int? = nil) -> OmniInput {
+        var present = indices.reduce(into: Set<Modality>()) { $0.formUnion(corpus.samples[$1].modalities) }
+        present.remove(.text)
+        let tasks = indices.map { model.taskIndex(corpus.samples[$0].task) ?? 0 }
+        var input = corpus.input(indices, modalities: present, tasks: tasks)
+        let prompts = indices.map { i -> [Int] in
+            let text = InstructionPrompt.text(for: corpus.samples[i], phrasing: phrasing, generator: generator)
+            return Array(corpus.tokenizer.encode(text, addSpecialTokens: false).prefix(corpus.preparation.maxTextTokens))
+        }
+        input.text = TextEncoder.Batch(sequences: prompts, padID: corpus.padID)
+        return input
+    }
+}
