@@ -59,7 +59,7 @@ let package = Package(
         // Losses, stages, trainer, metrics, checkpoints, run logs and plots (DESIGN.md §3).
         .target(name: "OmniTrain", dependencies: ["OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
-            "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "CDNNL", "COmniKernels",
+            "OmniTensor", "OmniNN", "OmniOptim", "OmniData", "OmniModels", "OmniTrain", "CDNNL", "COmniKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

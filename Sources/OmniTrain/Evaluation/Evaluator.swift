@@ -91,7 +91,7 @@ public enum Evaluator {
     }
 
     /// The text of generated ids, special tokens and surrounding spaces removed.
-    static func text(_ ids: [Int], corpus: PreparedCorpus) -> String {
+    public static func answerText(_ ids: [Int], corpus: PreparedCorpus) -> String {
         corpus.tokenizer.decode(ids.filter { $0 < corpus.tokenizer.vocabularySize && !corpus.tokenizer.specialTokens.values.contains($0) },
                                 skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -120,7 +120,7 @@ public enum Evaluator {
                                                                         stopTokens: [corpus.eosID]))
             for (i, g) in zip(chunk, generated) {
                 let s = corpus.samples[i]
-                let output = text(g.tokens, corpus: corpus), target = s.targetText!
+                let output = answerText(g.tokens, corpus: corpus), target = s.targetText!
                 let exact = output.lowercased() == target.lowercased()
                 switch s.task {
                 case "visual_question_answering":
