@@ -145,16 +145,24 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
 
     /// Tokens per image of `height`×`width` pixels.
     public func tokenCount(height: Int, width: Int) -> Int {
+        let grid = tokenGrid(height: height, width: width)
+        return grid.prefix + grid.height * grid.width
+    }
+
+    /// How an image of `height`×`width` pixels is laid out in its tokens: `prefix` tokens (the ViT's
+    /// class token) first, then a `height`×`width` grid of patch tokens in row-major order, each
+    /// covering the same share of the image.
+    public func tokenGrid(height: Int, width: Int) -> (prefix: Int, height: Int, width: Int) {
         switch configuration.backbone {
-        case .vit(let c): return c.prefixTokenCount + (height / c.patchSize) * (width / c.patchSize)
+        case .vit(let c): return (c.prefixTokenCount, height / c.patchSize, width / c.patchSize)
         case .swin(let c):
             var (h, w) = (height / c.patchSize, width / c.patchSize)
             for _ in 1..<c.depths.count { (h, w) = ((h + 1) / 2, (w + 1) / 2) }
-            return h * w
+            return (0, h, w)
         case .mobileNetV2:
             var (h, w) = (height, width)
             for _ in 0..<5 { (h, w) = ((h + 1) / 2, (w + 1) / 2) }
-            return h * w
+            return (0, h, w)
         }
     }
 
@@ -169,6 +177,19 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
 
     /// Encodes a batch: tokens [B, N, D] (N = the most tokens of any image, at least 1), mask [B, N].
     public func callAsFunction(_ batch: ImageBatch) -> ModalityTokens {
+        callAsFunction(batch, returnAttention: false).tokens
+    }
+
+    /// Encodes a batch and, when asked, returns the ViT backbone's self-attention weights: one
+    /// [B, H, N, N] tensor per block, over the backbone's tokens (the same N and order as
+    /// `tokens`); rows of samples without an image are zero. Swin (windowed attention) and
+    /// MobileNetV2 (no attention) return no weights.
+    ///
+    /// ```swift
+    /// let (tokens, attention) = encoder(ImageBatch(images: [image]), returnAttention: true)
+    /// attention.count   // the ViT's depth; attention[0].shape == [1, heads, 1 + gh·gw, 1 + gh·gw]
+    /// ```
+    public func callAsFunction(_ batch: ImageBatch, returnAttention: Bool) -> (tokens: ModalityTokens, attention: [Tensor]) {
         let present = batch.images.indices.filter { batch.images[$0] != nil }
         let images = present.map { batch.images[$0]! }
         for (i, image) in zip(present, images) {
@@ -179,10 +200,10 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
         }
         let d = configuration.dimension
         guard !images.isEmpty else {
-            return ModalityTokens(tokens: Tensor.zeros([batch.count, 1, d]),
-                                  mask: Tensor([Bool](repeating: false, count: batch.count), shape: [batch.count, 1]))
+            return (ModalityTokens(tokens: Tensor.zeros([batch.count, 1, d]),
+                                   mask: Tensor([Bool](repeating: false, count: batch.count), shape: [batch.count, 1])), [])
         }
-        let (states, lengths) = backboneTokens(images)                          // [B', N, Db], real lengths
+        let (states, lengths, attention) = backboneTokens(images, returnAttention: returnAttention)   // [B', N, Db], real lengths
         let n = states.shape[1]
         let maskValues = lengths.flatMap { len in (0..<n).map { $0 < len } }
         let realMask = Tensor(maskValues, shape: [images.count, n])             // [B', N]
@@ -196,7 +217,17 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
             }
         }
         tokens = tokens * realMask.converted(to: .float32).unsqueezed(axis: -1) // padding → 0
-        return ImageEncoder.scatter(tokens, mask: realMask, present: present, batchSize: batch.count)
+        let out = ImageEncoder.scatter(tokens, mask: realMask, present: present, batchSize: batch.count)
+        return (out, attention.map { ImageEncoder.scatterRows($0, present: present, batchSize: batch.count) })
+    }
+
+    /// Places the rows [B', …] of the present samples into [batchSize, …], zeros for the others.
+    static func scatterRows(_ x: Tensor, present: [Int], batchSize: Int) -> Tensor {
+        if present.count == batchSize { return x }
+        var rows = [Int](repeating: present.count, count: batchSize)   // row B' is the all-zero row
+        for (row, sample) in present.enumerated() { rows[sample] = row }
+        let zero = Tensor.zeros([1] + Array(x.shape.dropFirst()))
+        return Tensor.concatenated([x, zero], axis: 0).indexSelect(axis: 0, indices: Tensor(rows))
     }
 
     /// Places the encoded rows of the present samples into a batch of `batchSize`, with zero
@@ -216,6 +247,12 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
     /// The backbone's tokens for the given images: [B', N, Db], padded after each image's own
     /// count, which `lengths` gives.
     func backboneTokens(_ images: [Tensor]) -> (Tensor, [Int]) {
+        let r = backboneTokens(images, returnAttention: false)
+        return (r.0, r.1)
+    }
+
+    /// ``backboneTokens(_:)`` and, with `returnAttention`, a ViT's weights [B', H, N, N] per block.
+    func backboneTokens(_ images: [Tensor], returnAttention: Bool) -> (Tensor, [Int], [Tensor]) {
         // equally sized images run together
         var groups: [[Int]: [Int]] = [:]
         var order: [[Int]] = []
@@ -234,7 +271,8 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
             let (padded, lengths) = ImageEncoder.padded(perImage.map { $0! })
             let keyPadding = Set(lengths).count > 1
                 ? Tensor(lengths.flatMap { len in (0..<padded.shape[1]).map { $0 < len } }, shape: [images.count, padded.shape[1]]) : nil
-            return (vit.encode(padded, keyPadding: keyPadding), lengths)
+            let encoded = vit.encode(padded, keyPadding: keyPadding, returnAttention: returnAttention)
+            return (encoded.states, lengths, encoded.attention)
         }
         for size in order {
             let members = groups[size]!
@@ -251,7 +289,8 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
             }
             for (k, i) in members.enumerated() { perImage[i] = grid.narrowed(axis: 0, start: k, length: 1).squeezed(axis: 0) }
         }
-        return ImageEncoder.padded(perImage.map { $0! })
+        let (padded, lengths) = ImageEncoder.padded(perImage.map { $0! })
+        return (padded, lengths, [])
     }
 
     /// Stacks sequences [Ni, D] into [count, max Ni, D], zero after each one's end.

@@ -299,18 +299,46 @@ public final class VisionTransformer: Module, @unchecked Sendable {
     /// - Parameter keyPadding: bool [B, N], true for real tokens; padded tokens are never attended
     ///   (their own outputs are meaningless). nil: every token is real.
     public func encode(_ tokens: Tensor, keyPadding: Tensor? = nil) -> Tensor {
+        encode(tokens, keyPadding: keyPadding, returnAttention: false).states
+    }
+
+    /// The Transformer blocks and the final norm, and each block's self-attention weights when
+    /// asked (for explanations such as attention rollout).
+    ///
+    /// - Returns: `states` [B, N, D] as ``encode(_:keyPadding:)``; `attention`: one [B, H, N, N]
+    ///   tensor per block (softmax probabilities before dropout, padded keys exactly 0), or empty
+    ///   when `returnAttention` is false.
+    public func encode(_ tokens: Tensor, keyPadding: Tensor? = nil,
+                       returnAttention: Bool) -> (states: Tensor, attention: [Tensor]) {
         precondition(tokens.rank == 3 && tokens.shape[2] == configuration.dimension,
                      "VisionTransformer: tokens \(tokens.shape) must be [B, N, \(configuration.dimension)]")
         if let keyPadding {
             precondition(keyPadding.dtype == .bool && keyPadding.shape == Array(tokens.shape[0..<2]),
                          "VisionTransformer: keyPadding must be bool \(Array(tokens.shape[0..<2])), got \(keyPadding.dtype) \(keyPadding.shape)")
         }
-        let hidden = blocks.reduce(tokens) { h, block in block(h, keyPadding: keyPadding).output }
-        return norm(hidden)
+        var hidden = tokens
+        var attention: [Tensor] = []
+        for block in blocks {
+            let r = block(hidden, keyPadding: keyPadding, returnWeights: returnAttention)
+            hidden = r.output
+            if returnAttention, let w = r.weights { attention.append(w) }
+        }
+        return (norm(hidden), attention)
     }
 
     /// Final token states: [B, C, H, W] → [B, N, D].
     public func features(_ images: Tensor) -> Tensor { encode(embed(images)) }
+
+    /// Final token states [B, N, D] and, when asked, each block's self-attention weights
+    /// [B, H, N, N] (see ``encode(_:keyPadding:returnAttention:)``).
+    ///
+    /// ```swift
+    /// let (states, attention) = GradMode.withoutGrad { vit.features(images, returnAttention: true) }
+    /// let map = AttentionRollout().relevance(attention: attention, prefixTokens: 1, gridHeight: 14, gridWidth: 14)
+    /// ```
+    public func features(_ images: Tensor, returnAttention: Bool) -> (states: Tensor, attention: [Tensor]) {
+        encode(embed(images), returnAttention: returnAttention)
+    }
 
     /// The summary the head reads: [B, N, D] final states → [B, D] (class token, or mean of the
     /// patch tokens; `keyPadding` excludes padding from the mean).

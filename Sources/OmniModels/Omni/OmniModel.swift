@@ -110,13 +110,25 @@ public final class OmniModel: Module, @unchecked Sendable {
 
     /// Runs the encoder of every modality present in `input`, and adds the modality-type embedding.
     public func encode(_ input: OmniInput) -> [Modality: ModalityTokens] {
+        encode(input, returnImageAttention: false).encoded
+    }
+
+    /// ``encode(_:)``, and with `returnImageAttention` the image encoder's self-attention weights
+    /// per block ([B, H, N, N] each; ViT backbones only, see ``ImageEncoder``), for explanations.
+    public func encode(_ input: OmniInput, returnImageAttention: Bool)
+        -> (encoded: [Modality: ModalityTokens], imageAttention: [Tensor]) {
         var out: [Modality: ModalityTokens] = [:]
+        var imageAttention: [Tensor] = []
         func need<E>(_ encoder: E?, _ m: Modality) -> E {
             guard let encoder else { preconditionFailure("OmniModel \(configuration.name): the input has \(m.rawValue) but the model has no \(m.rawValue) encoder") }
             return encoder
         }
         if let b = input.text { out[.text] = need(textEncoder, .text)(b) }
-        if let b = input.image { out[.image] = need(imageEncoder, .image)(b) }
+        if let b = input.image {
+            let r = need(imageEncoder, .image)(b, returnAttention: returnImageAttention)
+            out[.image] = r.tokens
+            imageAttention = r.attention
+        }
         if let b = input.audio { out[.audio] = need(audioEncoder, .audio)(b) }
         if let b = input.video { out[.video] = need(videoEncoder, .video)(b) }
         if let b = input.signal { out[.signal] = need(signalEncoder, .signal)(b) }
@@ -128,7 +140,7 @@ public final class OmniModel: Module, @unchecked Sendable {
             let type = modalityEmbedding.weight.narrowed(axis: 0, start: index, length: 1).reshaped([1, 1, configuration.dimension])
             out[m] = ModalityTokens(tokens: t.tokens + type, mask: t.mask).zeroingPadding()   // [B, N, D]
         }
-        return out
+        return (out, imageAttention)
     }
 
     /// Unit-length embeddings in the shared space, one [B, E] tensor per encoded modality.

@@ -99,11 +99,10 @@ public final class PreparedCorpus: @unchecked Sendable {
     public var eosID: Int { tokenizer.specialTokens[SpecialToken.eos]! }
     public var maskID: Int { tokenizer.specialTokens[SpecialToken.mask]! }
 
-    /// Normalises an image the way every Omni model input is: RGB, 8-bit, resized to side × side
-    /// (antialiased bilinear), [0, 1] then (x − 0.5) / 0.5.
+    /// The model input of an image: ``ImagePreprocessing/modelInput(_:side:normalization:)``
+    /// (RGB, side × side, mean/std 0.5), the same function `omni explain` and `omni infer` use.
     public static func imageInput(_ image: Image, side: Int) -> Tensor {
-        let t = image.rgb().to8Bit().resized(width: side, height: side).tensor()   // [3, S, S] in [0, 1]
-        return (t - 0.5) * 2
+        ImagePreprocessing.modelInput(image, side: side)                       // [3, S, S]
     }
 
     /// Trains a byte-level BPE tokenizer on every text of the manifests (inputs and targets), with
