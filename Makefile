@@ -1,5 +1,5 @@
 # The two commands of the README's Quick start.
-#   make demo  — the main job (until `omni demo` exists: `omni doctor`)
+#   make demo  — the main job: `omni demo` (corpus → three-stage training → held-out results)
 #   make test  — installs what is missing, builds, runs the whole test suite and each fuzz target briefly
 SWIFT ?= swift
 
@@ -18,8 +18,8 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release --product omni
 
-demo: release
-	.build/release/omni doctor
+demo: bootstrap assets release
+	.build/release/omni demo
 
 test: bootstrap assets
 	$(SWIFT) test
