@@ -5,6 +5,9 @@
 # PyTorch figures measured next to it (DESIGN.md §6). Inference mode, no gradients, random weights
 # and inputs.
 #
+# Each line reports wall-clock median, min and max per forward pass and the median CPU time of the
+# process per pass (all threads), which other work on a shared machine disturbs less.
+#
 # PyTorch runs the same architecture written two ways and the better one counts:
 #   mha   nn.MultiheadAttention blocks (torchvision's ViT; PyTorch's fused "fast path" in inference)
 #   sdpa  timm's layout: fused qkv Linear and F.scaled_dot_product_attention
@@ -80,14 +83,15 @@ for name, block in (("mha", MHABlock), ("sdpa", SDPABlock)):
     with torch.inference_mode():
         for _ in range(warmup):
             model(x)
-        times = []
+        times, cpu = [], []
         for _ in range(runs):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             model(x)
             times.append((time.perf_counter() - start) * 1e3)
+            cpu.append((time.process_time() - start_cpu) * 1e3)
     print(json.dumps({"impl": f"torch-{name}", "torch": torch.__version__, "batch": batch, "threads": threads,
                       "ms_median": round(statistics.median(times), 3), "ms_min": round(min(times), 3),
-                      "ms_max": round(max(times), 3)}))
+                      "ms_max": round(max(times), 3), "cpu_ms_median": round(statistics.median(cpu), 3)}))
 PY
 }
 
