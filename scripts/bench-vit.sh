@@ -13,6 +13,10 @@
 #   sdpa  timm's layout: fused qkv Linear and F.scaled_dot_product_attention
 #
 # Usage: scripts/bench-vit.sh [ROUNDS]           (default 3 rounds of every batch × threads cell)
+#        scripts/bench-vit.sh --summarize LOG...  (the table of earlier runs' output)
+#
+# The last lines are a Markdown table per (batch, threads): medians over rounds of each side's
+# per-round median (min–max in brackets), and Omni / best PyTorch per round, wall and CPU time.
 # Environment: BATCHES (default "1 8"), THREADS (default "1 2"), RUNS (timed passes per
 #              invocation, default 20), WARMUP (default 3), PYTHON (default /work/venv-torch/bin/python),
 #              SKIP_BUILD=1 to use the existing release build.
@@ -95,16 +99,59 @@ for name, block in (("mha", MHABlock), ("sdpa", SDPABlock)):
 PY
 }
 
+summarize() {   # reads "round N {json}" lines from the files given
+    "$PYTHON" - "$@" <<'PY'
+import collections, json, statistics, sys
+cells = collections.defaultdict(lambda: collections.defaultdict(list))   # (batch, threads) -> impl -> [(wall, cpu)]
+rounds = collections.defaultdict(dict)                                   # (file, round, cell) -> impl -> result
+for path in sys.argv[1:]:
+    for line in open(path):
+        if not line.startswith("round "):
+            continue
+        _, number, text = line.split(" ", 2)
+        d = json.loads(text)
+        impl, cell = d.get("impl", "omni"), (d["batch"], d["threads"])
+        cells[cell][impl].append((d["ms_median"], d["cpu_ms_median"]))
+        rounds[(path, number, cell)][impl] = d
+ratios = collections.defaultdict(lambda: ([], []))
+for (_, _, cell), impls in rounds.items():
+    torch = [impls[k] for k in ("torch-mha", "torch-sdpa") if k in impls]
+    if "omni" in impls and torch:
+        ratios[cell][0].append(impls["omni"]["ms_median"] / min(t["ms_median"] for t in torch))
+        ratios[cell][1].append(impls["omni"]["cpu_ms_median"] / min(t["cpu_ms_median"] for t in torch))
+def spread(v, digits=1):
+    return f"{statistics.median(v):.{digits}f} ({min(v):.{digits}f}–{max(v):.{digits}f})" if v else "–"
+print("| batch | threads | Omni ms | PyTorch MHA ms | PyTorch SDPA ms | Omni / best PyTorch (wall) | Omni CPU ms | best PyTorch CPU ms | Omni / best PyTorch (CPU) | rounds |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for cell in sorted(cells):
+    c = cells[cell]
+    wall = {k: [w for w, _ in v] for k, v in c.items()}
+    best_cpu = [min(pair) for pair in zip(*[[u for _, u in c[k]] for k in ("torch-mha", "torch-sdpa") if k in c])]
+    print(f"| {cell[0]} | {cell[1]} | {spread(wall.get('omni', []))} | {spread(wall.get('torch-mha', []))} | "
+          f"{spread(wall.get('torch-sdpa', []))} | {spread(ratios[cell][0], 2)} | {spread([u for _, u in c.get('omni', [])])} | "
+          f"{spread(best_cpu)} | {spread(ratios[cell][1], 2)} | {len(ratios[cell][0])} |")
+PY
+}
+
+if [ "${1:-}" = "--summarize" ]; then
+    shift
+    summarize "$@"
+    exit 0
+fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     swift build -c release --product omni >/dev/null
 fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
     for t in $THREADS; do
         for b in $BATCHES; do
-            torch_vit "$t" "$b" | sed "s/^/round $round /"
+            torch_vit "$t" "$b" | sed "s/^/round $round /" | tee -a "$log"
             echo "round $round $(.build/release/omni bench model --config vit-tiny-224 --batch "$b" --threads "$t" \
-                --runs "$RUNS" --warmup "$WARMUP" --log-level error | tail -1)"
+                --runs "$RUNS" --warmup "$WARMUP" --log-level error | tail -1)" | tee -a "$log"
         done
     done
 done
+echo "# $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"
+summarize "$log"
