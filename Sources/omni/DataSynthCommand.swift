@@ -9,7 +9,8 @@ struct DataSynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Generates the demo corpus offline and deterministically from a seed.",
         discussion: """
-            Writes images/, audio/ (espeak-ng speech, 16 kHz), video/, signals/ and the manifests \
+            Writes images/, audio/ (espeak-ng speech, 16 kHz), video/ (lossless FFV1 .mkv clips), \
+            signals/ and the manifests \
             train.jsonl, validation.jsonl, test.jsonl plus corpus.json into --out. The same seed \
             gives the same corpus. The last line of stdout is the JSON summary.
             """)
@@ -31,7 +32,7 @@ struct DataSynthCommand: ParsableCommand {
         if let speech { guard speech > 0 else { throw CLIError("--speech must be positive") }; c.trainSpeech = speech }
         let summary: DemoCorpusSummary
         do {
-            summary = try DemoCorpus.generate(into: out, configuration: c, videoWriter: nil) { log.info("\($0)") }
+            summary = try DemoCorpus.generate(into: out, configuration: c) { log.info("\($0)") }
         } catch {
             throw CLIError("\(out): \(error)")
         }

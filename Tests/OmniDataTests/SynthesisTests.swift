@@ -137,8 +137,17 @@ import Testing
                 #expect(manifest.samples.allSatisfy { !($0.image != nil && $0.audio != nil) })
             }
         }
-        for file in ["images/scene-000003.png", "images/test-000002.png", "signals/machine-000001.npy"] {
-            #expect(FileManager.default.contents(atPath: base + "/a/" + file) == FileManager.default.contents(atPath: base + "/b/" + file), "\(file) differs")
+        for file in ["images/scene-000003.png", "images/test-000002.png", "signals/machine-000001.npy", "video/clip-000001.mkv"] {
+            let bytes = FileManager.default.contents(atPath: base + "/a/" + file)
+            #expect(bytes != nil && bytes == FileManager.default.contents(atPath: base + "/b/" + file), "\(file) differs")
+        }
+        // motion clips are lossless FFV1 videos of clipFrames frames at DemoCorpus.clipFPS
+        let clips = try Manifest.load(contentsOf: URL(fileURLWithPath: base + "/a/train.jsonl")).samples.compactMap(\.video)
+        #expect(clips.count == c.trainClips && clips.allSatisfy { $0.hasPrefix("video/clip-") && $0.hasSuffix(".mkv") }, "\(clips)")
+        for clip in clips {
+            let info = try VideoReader(contentsOf: base + "/a/" + clip).info
+            #expect(info.codec == "ffv1" && info.frameCount == c.clipFrames && info.fps == Double(DemoCorpus.clipFPS), "\(clip): \(info)")
+            #expect(info.width == c.imageSide && info.height == c.imageSide, "\(clip): \(info)")
         }
         let test = try Manifest.load(contentsOf: URL(fileURLWithPath: base + "/a/test.jsonl")).samples
         let captions = test.filter { $0.task == "cross_modal_retrieval" }.compactMap(\.text)

@@ -1,4 +1,4 @@
-// COmniMedia: FFmpeg 5.1 glue for OmniData's audio and video decoding.
+// COmniMedia: FFmpeg 5.1 glue for OmniData's audio and video decoding, and video encoding.
 //
 // The demux → decode → swresample / swscale loops live here, in C, behind a narrow API, so Swift
 // calls a handful of functions and never touches FFmpeg's structs. Input comes from a file or from
@@ -95,6 +95,55 @@ int64_t omni_media_video_packets_decoded(const omni_media *media);
 
 /// "5.1.x"-style FFmpeg version string.
 const char *omni_media_ffmpeg_version(void);
+
+// ---- encoding -----------------------------------------------------------------------------
+
+/// Video codecs the writer offers (both are built into every FFmpeg; neither needs an external
+/// library).
+enum {
+    /// FFV1 version 1 (RFC 9043) in Matroska (.mkv): lossless 8-bit RGB (bgr0 through FFV1's
+    /// reversible colour transform), range coder, every frame a key frame. Decodes back to the
+    /// exact RGB bytes, quickly (intra-only, no motion search).
+    OMNI_VIDEO_CODEC_FFV1 = 0,
+    /// MPEG-4 Part 2 in MP4 (.mp4): lossy 4:2:0 YUV (BT.601, limited range) at a fixed quantizer,
+    /// a key frame every second, no B-frames. Small files most players open.
+    OMNI_VIDEO_CODEC_MPEG4 = 1,
+};
+
+/// The highest frame rate the writer accepts (Matroska stores times in milliseconds).
+#define OMNI_VIDEO_MAX_FPS 1000
+
+/// What to encode.
+typedef struct {
+    int codec;                  // OMNI_VIDEO_CODEC_*
+    int width, height;          // of every frame
+    int fps;                    // frames per second, 1...OMNI_VIDEO_MAX_FPS
+    int quantizer;              // MPEG-4: 1 (best) ... 31; ignored by FFV1
+} omni_video_encode_options;
+
+/// The constraints of `codec`: the largest side, whether sides must be even, the file extension
+/// (without dot) and FFmpeg's encoder name. -1 for an unknown codec.
+int omni_video_codec_limits(int codec, int *max_side, int *even_sides, const char **extension, const char **name);
+
+/// A video file being written (opaque). Frames go to a temporary file beside the destination,
+/// which becomes `path` (by rename) only when omni_video_writer_finish succeeds. The output is
+/// deterministic: the same frames and options give the same bytes (bit-exact mode, one thread,
+/// no random IDs, no creation time, no version strings).
+typedef struct omni_video_writer omni_video_writer;
+
+/// Checks the options (size against the codec's limits, fps, quantizer), opens the encoder and
+/// the muxer, creates the temporary file and writes the header. 0 on success; -1 with a message
+/// in err (nothing is left on disk).
+int omni_video_writer_open(const char *path, const omni_video_encode_options *options, omni_video_writer **out,
+                           char *err, size_t errlen);
+/// Encodes one packed RGB24 frame of width × height × 3 bytes. After a failure only
+/// omni_video_writer_abort is allowed.
+int omni_video_writer_add_rgb(omni_video_writer *writer, const uint8_t *rgb, size_t rgb_size, char *err, size_t errlen);
+/// Flushes the encoder, finishes the container, fsyncs, renames the file into place and frees the
+/// writer (also on failure, when the temporary file is removed). Fails when no frame was added.
+int omni_video_writer_finish(omni_video_writer *writer, char *err, size_t errlen);
+/// Frees a writer that will not be finished and removes its temporary file.
+void omni_video_writer_abort(omni_video_writer *writer);
 
 #ifdef __cplusplus
 }

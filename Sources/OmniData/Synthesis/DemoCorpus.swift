@@ -112,17 +112,16 @@ public struct DemoCorpusSummary: Codable, Sendable {
 
 /// Writes the demo corpus.
 ///
-/// Layout: `images/`, `audio/`, `video/` (when a ``DemoCorpus/videoWriter`` is given, else frame
-/// PNG strips), `signals/` (`.npy`, [3, samples]), and manifests `train.jsonl`, `validation.jsonl`,
+/// Layout: `images/`, `audio/`, `video/` (lossless FFV1 Matroska clips, `VideoWriter`, at
+/// ``clipFPS``), `signals/` (`.npy`, [3, samples]), and manifests `train.jsonl`, `validation.jsonl`,
 /// `test.jsonl` (paths relative to the corpus folder), plus `corpus.json` with the configuration
 /// and counts. Training lines never pair an image with audio, so image↔audio retrieval on the
 /// test split is zero-shot.
 public enum DemoCorpus {
-    /// Writes an `[frames]` clip to a path (without extension); returns the file name written.
-    public typealias VideoWriter = @Sendable (_ frames: [Image], _ fps: Int, _ pathWithoutExtension: String) throws -> String
+    /// Frame rate of the motion clips.
+    public static let clipFPS = 8
 
     public static func generate(into directory: String, configuration c: DemoCorpusConfiguration = .init(),
-                                videoWriter: VideoWriter? = nil,
                                 progress: (@Sendable (String) -> Void)? = nil) throws -> DemoCorpusSummary {
         let start = Date()
         let fm = FileManager.default
@@ -181,14 +180,8 @@ public enum DemoCorpus {
             let color = ColorName.allCases[g.nextInt(below: ColorName.allCases.count)]
             let direction = MotionDirection.allCases[g.nextInt(below: MotionDirection.allCases.count)]
             let frames = MotionClip.render(shape: shape, color: color, direction: direction, frames: c.clipFrames, side: c.imageSide, generator: g)
-            let base = String(format: "clip-%06d", i)
-            let file: String
-            if let videoWriter {
-                file = try videoWriter(frames, 8, directory + "/video/" + base)
-            } else {
-                file = base + ".png"
-                try framesStrip(frames).write(toFile: directory + "/video/" + file)
-            }
+            let file = String(format: "clip-%06d.", i) + VideoCodec.ffv1.fileExtension
+            try VideoWriter.write(frames, fps: clipFPS, to: directory + "/video/" + file, codec: .ffv1)
             let caption = MotionClip.caption(shape: shape, color: color, direction: direction)
             return [ManifestSample(id: "clip-\(i)", text: caption, video: relative("video", file), task: "video_captioning", target: .string(caption))]
         }
@@ -249,17 +242,6 @@ public enum DemoCorpus {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: URL(fileURLWithPath: directory + "/corpus.json"), options: .atomic)
         return summary
-    }
-
-    /// Frames side by side in one image (the fallback video file).
-    static func framesStrip(_ frames: [Image]) -> Image {
-        let w = frames[0].width, h = frames[0].height
-        var px = [UInt8](repeating: 0, count: w * frames.count * h * 3)
-        for (f, image) in frames.enumerated() {
-            guard case .uint8(let p) = image.rgb().pixels else { continue }
-            for y in 0..<h { for x in 0..<w { for c in 0..<3 { px[(y * w * frames.count + f * w + x) * 3 + c] = p[(y * w + x) * 3 + c] } } }
-        }
-        return Image(width: w * frames.count, height: h, channels: 3, pixels: px)
     }
 
     static func writeManifest(_ samples: [ManifestSample], to path: String) throws {
