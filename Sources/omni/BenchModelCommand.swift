@@ -1,6 +1,7 @@
 // `omni bench model`: the forward pass of a model configuration, by name, in inference mode.
 import ArgumentParser
 import Foundation
+import OmniData
 import OmniModels
 import OmniNN
 import OmniTensor
@@ -33,6 +34,27 @@ struct ModelWorkload: Sendable {
                 return { _ = GradMode.withoutGrad { model(images) } }
             }
         }
+        // The omni-modal presets, per modality (`tiny-image`, `small-audio`, …) and whole
+        // (`tiny`: every encoder on its modality, fusion and one decoder pass).
+        for preset in OmniModelConfiguration.presetNames {
+            guard let c = OmniModelConfiguration.preset(preset) else { continue }
+            for m in ["all"] + c.modalities.map(\.rawValue) {
+                let name = m == "all" ? preset : "\(preset)-\(m)"
+                all[name] = ModelWorkload(
+                    description: m == "all" ? "OmniModel \(preset) (D \(c.dimension)): every encoder, router, co-attention, decoder"
+                                            : "OmniModel \(preset) (D \(c.dimension)): the \(m) encoder",
+                    hasPackedForm: false) { batch, _ in
+                    let model = OmniModel(c, generator: Generator(seed: 0))
+                    model.eval()
+                    let input = benchInput(c, batch: batch, modality: m == "all" ? nil : Modality(rawValue: m))
+                    if m == "all" {
+                        let ids = Tensor(Array(repeating: 1, count: batch * 8), shape: [batch, 8], dtype: .int64)
+                        return { _ = GradMode.withoutGrad { model.decoder!(ids, context: model(input).fused) } }
+                    }
+                    return { _ = GradMode.withoutGrad { model.encode(input) } }
+                }
+            }
+        }
         all["swin-tiny-224"] = ModelWorkload(
             description: "Swin-T (torchvision's swin_t: patch 4, dim 96, depths 2-2-6-2, window 7) at 224 px: logits",
             hasPackedForm: false) { batch, _ in
@@ -43,6 +65,29 @@ struct ModelWorkload: Sendable {
         }
         return all
     }()
+}
+
+/// Random inputs for an omni-modal preset: 32 text tokens, images at the ViT's size, 3 s of
+/// 80-mel audio, 8-frame videos, 1 s of 3-axis vibration at the signal rate.
+func benchInput(_ c: OmniModelConfiguration, batch: Int, modality: Modality?) -> OmniInput {
+    let g = Generator(seed: 1)
+    var input = OmniInput(tasks: Array(repeating: 0, count: batch))
+    var side = 64
+    if case .vit(let v)? = c.image?.backbone { side = v.imageSize }
+    func wants(_ m: Modality) -> Bool { (modality == nil || modality == m) && c.modalities.contains(m) }
+    if wants(.text) {
+        let ids = Tensor.randint([batch, 32], low: 4, high: c.text!.vocabSize, generator: g)
+        input.text = TextEncoder.Batch(ids: ids, mask: Tensor.ones([batch, 32], dtype: .bool))
+    }
+    if wants(.image) { input.image = ImageBatch(stacked: Tensor.normal([batch, 3, side, side], generator: g)) }
+    if wants(.audio) { input.audio = AudioEncoder.Batch(logMel: Tensor.normal([batch, 80, 300], generator: g), frames: Array(repeating: 300, count: batch)) }
+    if wants(.video) { input.video = VideoBatch(videos: (0..<batch).map { _ in Tensor.normal([8, 3, side, side], generator: g) }) }
+    if wants(.signal) {
+        let n = Int(c.signal!.sampleRate)
+        input.signal = SignalEncoder.Batch(values: Tensor.normal([batch, 3, n], generator: g), lengths: Array(repeating: n, count: batch),
+                                           sampleRate: c.signal!.sampleRate)
+    }
+    return input
 }
 
 struct BenchModelCommand: ParsableCommand {
