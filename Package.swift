@@ -69,7 +69,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "OmniTrainTests", dependencies: ["OmniTrain", "OmniModels", "OmniNN", "OmniOptim", "OmniData", "OmniTensor"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "OmniCLITests", dependencies: ["omni", "OmniModels", "OmniData", "OmniNN", "OmniTensor"]),
+        .testTarget(name: "OmniCLITests", dependencies: ["omni", "OmniTrain", "OmniModels", "OmniData", "OmniNN", "OmniTensor"]),
         .testTarget(name: "OmniDataTests", dependencies: ["OmniData", "OmniNN", "OmniTensor"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
