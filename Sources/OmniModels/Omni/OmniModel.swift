@@ -129,9 +129,35 @@ public final class OmniModel: Module, @unchecked Sendable {
             out[.image] = r.tokens
             imageAttention = r.attention
         }
-        if let b = input.audio { out[.audio] = need(audioEncoder, .audio)(b) }
+        if let b = input.audio {
+            // encode only the rows that have audio: a mixed batch often has few
+            let present = b.lengths.indices.filter { b.lengths[$0] > 0 }
+            let encoder = need(audioEncoder, .audio)
+            if present.count == b.lengths.count || present.isEmpty {
+                out[.audio] = encoder(b)
+            } else {
+                let rows = Tensor(present)
+                let sub = b.kind == .logMel
+                    ? AudioEncoder.Batch(logMel: b.values.indexSelect(axis: 0, indices: rows), frames: present.map { b.lengths[$0] })
+                    : AudioEncoder.Batch(waveforms: b.values.indexSelect(axis: 0, indices: rows), lengths: present.map { b.lengths[$0] })
+                let t = encoder(sub)
+                out[.audio] = ImageEncoder.scatter(t.tokens, mask: t.mask, present: present, batchSize: b.lengths.count)
+            }
+        }
         if let b = input.video { out[.video] = need(videoEncoder, .video)(b) }
-        if let b = input.signal { out[.signal] = need(signalEncoder, .signal)(b) }
+        if let b = input.signal {
+            let present = b.lengths.indices.filter { b.lengths[$0] > 0 && b.channelCounts[$0] > 0 }
+            let encoder = need(signalEncoder, .signal)
+            if present.count == b.lengths.count || present.isEmpty {
+                out[.signal] = encoder(b)
+            } else {
+                let sub = SignalEncoder.Batch(values: b.values.indexSelect(axis: 0, indices: Tensor(present)),
+                                              lengths: present.map { b.lengths[$0] }, channelCounts: present.map { b.channelCounts[$0] },
+                                              sampleRate: b.sampleRate)
+                let t = encoder(sub)
+                out[.signal] = ImageEncoder.scatter(t.tokens, mask: t.mask, present: present, batchSize: b.lengths.count)
+            }
+        }
         precondition(!out.isEmpty, "OmniModel: the input has no modality")
         let sizes = Set(out.values.map(\.batchSize))
         precondition(sizes.count == 1, "OmniModel: modalities have different batch sizes \(out.mapValues(\.batchSize))")
