@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "COmniDICOM",
                 cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0", "-O2"])],
                 linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
-                                 .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD")]),
+                                 .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD"), .linkedLibrary("z")]),
         .target(name: "OmniData", dependencies: ["OmniTensor", "OmniNN", "COmniKernels", "COmniImage", "COmniDICOM", "CPNG", "CTurboJPEG", "CSndFile"]),
         .target(name: "OmniModels", dependencies: ["OmniNN", "OmniOptim", "OmniData", "OmniTensor"]),
         .executableTarget(name: "omni", dependencies: [
