@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "COmniDICOM",
                 cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0", "-O2"])],
                 linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
-                                 .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD")]),
+                                 .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD"), .linkedLibrary("z")]),
         // FFmpeg glue: the demux → decode → swresample/swscale loops in C behind a narrow API.
         .target(name: "COmniMedia", dependencies: ["CFFmpeg"],
                 linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"),

@@ -10,8 +10,10 @@
 #include <gdcmFileMetaInformation.h>
 #include <gdcmGlobal.h>
 #include <gdcmImage.h>
+#include <gdcmImageHelper.h>
 #include <gdcmImageReader.h>
 #include <gdcmItem.h>
+#include <gdcmJPEG2000Codec.h>
 #include <gdcmReader.h>
 #include <gdcmSequenceOfItems.h>
 #include <gdcmStringFilter.h>
@@ -38,6 +40,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
 
 // ---- GDCM's own assertions ---------------------------------------------------------------------
 //
@@ -150,224 +154,6 @@ uint32_t read_u32(const unsigned char *p, bool little) {
 
 bool is_vr_code(const unsigned char *p) { return p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z'; }
 
-bool long_vr(const unsigned char *p) {
-    static const char *const longs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
-    for (const char *v : longs)
-        if (p[0] == v[0] && p[1] == v[1]) return true;
-    return false;
-}
-
-// A structural walk over the encoded data set before GDCM sees it: every defined length must fit in
-// the bytes that are left. GDCM allocates an element's declared length before reading it, so a
-// 20-byte file claiming a 3 GB value would otherwise cost 3 GB. Undefined lengths (sequences,
-// items, encapsulated pixel data) are followed to their delimiters. Returns an empty string when
-// the layout is sound, else the reason. Deflated data sets are checked after the meta only (the
-// rest is compressed; GDCM inflates it in a bounded stream).
-class LayoutCheck {
-public:
-    LayoutCheck(const unsigned char *data, size_t size) : d(data), n(size) {}
-
-    std::string run(size_t start, bool explicit_vr, bool little, size_t *meta_end, std::string *ts_uid) {
-        pos = start;
-        // File meta information (group 0002) is always explicit VR little endian.
-        if (ts_uid) ts_uid->clear();
-        if (pos + 4 <= n && read_u16(d + pos, true) == 0x0002) {
-            while (pos + 4 <= n && read_u16(d + pos, true) == 0x0002) {
-                uint16_t element = read_u16(d + pos + 2, true);
-                size_t value_at = 0;
-                uint64_t length = 0;
-                if (!header(true, true, &value_at, &length)) return failure;
-                if (length == undefined) return "file meta element (0002," + hex4(element) + ") has an undefined length";
-                if (element == 0x0010 && ts_uid) ts_uid->assign(reinterpret_cast<const char *>(d + value_at), size_t(length));
-                pos = value_at + size_t(length);
-            }
-        }
-        if (meta_end) *meta_end = pos;
-        if (ts_uid && !ts_uid->empty()) {
-            std::string ts = trim_value(*ts_uid);
-            if (ts == "1.2.840.10008.1.2") { explicit_vr = false; little = true; }
-            else if (ts == "1.2.840.10008.1.2.2") { explicit_vr = true; little = false; }
-            else if (ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.4.95") return "";  // deflated
-            else { explicit_vr = true; little = true; }
-        }
-        return dataset(explicit_vr, little, n, 0);
-    }
-
-private:
-    static constexpr uint64_t undefined = 0xFFFFFFFFull;
-    const unsigned char *d;
-    size_t n;
-    size_t pos = 0;
-    std::string failure;
-
-    static std::string hex4(uint16_t v) {
-        char b[8];
-        std::snprintf(b, sizeof b, "%04X", unsigned(v));
-        return b;
-    }
-
-    // Reads an element header at `pos`; sets the value offset and length (undefined = 0xFFFFFFFF),
-    // whether the element is a sequence, and whether it is UN (whose items are implicit VR).
-    bool header(bool explicit_vr, bool little, size_t *value_at, uint64_t *length, bool *is_sq = nullptr,
-                bool *is_un = nullptr) {
-        if (pos + 8 > n) {
-            failure = "truncated: an element header at byte " + std::to_string(pos) + " runs past the end";
-            return false;
-        }
-        uint16_t group = read_u16(d + pos, little);
-        uint16_t element = read_u16(d + pos + 2, little);
-        const bool item_tag = group == 0xFFFE;
-        bool sq = false, un = false;
-        // Explicit VR: a two-letter code, unless this is an item or delimiter (no VR there).
-        if (explicit_vr && !item_tag && is_vr_code(d + pos + 4)) {
-            if (long_vr(d + pos + 4)) {
-                if (pos + 12 > n) {
-                    failure = "truncated: the header of (" + hex4(group) + "," + hex4(element) + ") runs past the end";
-                    return false;
-                }
-                sq = d[pos + 4] == 'S' && d[pos + 5] == 'Q';
-                un = d[pos + 4] == 'U' && d[pos + 5] == 'N';
-                *length = read_u32(d + pos + 8, little);
-                *value_at = pos + 12;
-            } else {
-                *length = read_u16(d + pos + 6, little);
-                *value_at = pos + 8;
-            }
-        } else {
-            *length = read_u32(d + pos + 4, little);
-            *value_at = pos + 8;
-            if (!item_tag) {
-                const gdcm::DictEntry &entry =
-                    gdcm::Global::GetInstance().GetDicts().GetDictEntry(gdcm::Tag(group, element));
-                sq = entry.GetVR() == gdcm::VR::SQ;
-            }
-        }
-        if (is_sq) *is_sq = sq;
-        if (is_un) *is_un = un;
-        if (*length != undefined && *value_at + *length > n) {
-            failure = "truncated or corrupt: element (" + hex4(group) + "," + hex4(element) + ") declares " +
-                      std::to_string(*length) + " bytes but only " + std::to_string(n - std::min(n, *value_at)) +
-                      " remain";
-            return false;
-        }
-        return true;
-    }
-
-    // Walks elements until `end` (defined length) or an item/sequence delimiter (undefined length).
-    std::string dataset(bool explicit_vr, bool little, size_t end, int depth) {
-        if (depth > 64) return "corrupt: sequences nested more than 64 deep";
-        while (pos < end) {
-            if (end - pos < 8) {
-                // Trailing padding shorter than a header is tolerated at the top level only.
-                if (depth == 0) return "";
-                return "truncated: " + std::to_string(end - pos) + " stray bytes inside an item";
-            }
-            uint16_t group = read_u16(d + pos, little);
-            uint16_t element = read_u16(d + pos + 2, little);
-            if (group == 0xFFFE && (element == 0xE00D || element == 0xE0DD)) {
-                // item / sequence delimiter: the caller consumes it
-                return "";
-            }
-            size_t value_at = 0;
-            uint64_t length = 0;
-            bool is_sq = false, is_un = false;
-            if (!header(explicit_vr, little, &value_at, &length, &is_sq, &is_un)) return failure;
-            pos = value_at;
-            if (length == undefined) {
-                if (group == 0x7FE0) {
-                    // encapsulated pixel data: items of defined length up to a sequence delimiter
-                    std::string r = fragments(little);
-                    if (!r.empty()) return r;
-                } else if (group == 0xFFFE) {
-                    return "corrupt: an item tag of undefined length outside a sequence at byte " + std::to_string(pos - 8);
-                } else {
-                    // a sequence (or UN of undefined length, whose items are implicit VR little endian)
-                    std::string r = is_un ? sequence(false, true, depth) : sequence(explicit_vr, little, depth);
-                    if (!r.empty()) return r;
-                }
-                continue;
-            }
-            if (is_sq && length > 0) {
-                size_t sq_end = value_at + size_t(length);
-                std::string r = defined_sequence(explicit_vr, little, sq_end, depth);
-                if (!r.empty()) return r;
-                pos = sq_end;
-                continue;
-            }
-            pos = value_at + size_t(length);
-        }
-        return "";
-    }
-
-    std::string item_body(bool explicit_vr, bool little, uint64_t length, int depth) {
-        if (length == undefined) {
-            std::string r = dataset(explicit_vr, little, n, depth + 1);
-            if (!r.empty()) return r;
-            if (pos + 8 > n) return "truncated: an item has no delimiter";
-            pos += 8;  // (FFFE,E00D)
-            return "";
-        }
-        size_t item_end = pos + size_t(length);
-        std::string r = dataset(explicit_vr, little, item_end, depth + 1);
-        if (!r.empty()) return r;
-        pos = item_end;
-        return "";
-    }
-
-    std::string sequence(bool explicit_vr, bool little, int depth) {
-        while (true) {
-            if (pos + 8 > n) return "truncated: a sequence of undefined length has no delimiter";
-            uint16_t group = read_u16(d + pos, little), element = read_u16(d + pos + 2, little);
-            uint64_t length = read_u32(d + pos + 4, little);
-            if (group != 0xFFFE) return "corrupt: expected an item in a sequence at byte " + std::to_string(pos);
-            pos += 8;
-            if (element == 0xE0DD) return "";
-            if (element != 0xE000) return "corrupt: unexpected delimiter in a sequence at byte " + std::to_string(pos - 8);
-            if (length != undefined && pos + length > n)
-                return "truncated or corrupt: an item declares " + std::to_string(length) + " bytes but only " +
-                       std::to_string(n - pos) + " remain";
-            std::string r = item_body(explicit_vr, little, length, depth);
-            if (!r.empty()) return r;
-        }
-    }
-
-    std::string defined_sequence(bool explicit_vr, bool little, size_t end, int depth) {
-        while (pos < end) {
-            if (end - pos < 8) return "corrupt: a sequence ends inside an item header";
-            uint16_t group = read_u16(d + pos, little), element = read_u16(d + pos + 2, little);
-            uint64_t length = read_u32(d + pos + 4, little);
-            if (group != 0xFFFE) {
-                // Some writers mark non-sequence data as SQ; nothing more to check inside.
-                pos = end;
-                return "";
-            }
-            pos += 8;
-            if (element == 0xE0DD) { pos = end; return ""; }
-            if (length != undefined && pos + length > end)
-                return "truncated or corrupt: an item declares " + std::to_string(length) +
-                       " bytes, more than its sequence holds";
-            std::string r = item_body(explicit_vr, little, length, depth);
-            if (!r.empty()) return r;
-        }
-        return "";
-    }
-
-    std::string fragments(bool little) {
-        while (true) {
-            if (pos + 8 > n) return "truncated: encapsulated pixel data has no sequence delimiter";
-            uint16_t group = read_u16(d + pos, little), element = read_u16(d + pos + 2, little);
-            uint64_t length = read_u32(d + pos + 4, little);
-            if (group != 0xFFFE) return "corrupt: expected a pixel data fragment at byte " + std::to_string(pos);
-            pos += 8;
-            if (element == 0xE0DD) return "";
-            if (length == undefined || pos + length > n)
-                return "truncated or corrupt: a pixel data fragment declares " + std::to_string(length) +
-                       " bytes but only " + std::to_string(n - pos) + " remain";
-            pos += size_t(length);
-        }
-    }
-};
-
 // Where the data set starts and how it is encoded when there is no preamble: some files start
 // directly with group 0002 or 0008 (pydicom's "no meta" test files).
 bool plausible_start(const unsigned char *d, size_t n, size_t *start, bool *explicit_vr, bool *little) {
@@ -388,6 +174,478 @@ bool plausible_start(const unsigned char *d, size_t n, size_t *start, bool *expl
         }
     }
     return false;
+}
+
+// ---- the structural check that runs before GDCM parses anything ---------------------------------
+//
+// GDCM allocates an element's declared length before it reads the value, so a 10 KB file claiming a
+// 3 GB value costs 3 GB. Worse, when its straightforward parse fails GDCM retries the whole file in
+// other encodings (little endian for a big-endian file, implicit for explicit, 16-bit VRs, byte-
+// swapped private sequences, CP-246 UN sequences, ...), re-reading every length from different
+// bytes; some sequences are parsed lazily later (implicit-VR sequences of defined length, UN values
+// holding a sequence). A check of "the" layout is only worth something if it is the layout GDCM
+// will actually walk. So this check:
+//  - lets GDCM itself decide the transfer syntax (its own preamble / file meta code, on group 0002
+//    that has been checked first), and inflates deflated data sets (bounded) to check them too;
+//  - walks the data set exactly the way GDCM's first, straightforward parse does (explicit or
+//    implicit, little or big endian; sequences, items and fragments of defined or undefined length;
+//    GDCM's few in-line length hacks) and refuses everything that would make that parse throw or
+//    assert, since the throw is what sends GDCM into its fallbacks;
+//  - checks that every defined length fits both the file and its enclosing item or sequence, and,
+//    where GDCM re-derives a container's length from its contents (defined-length items and
+//    sequences), that the contents add up the way GDCM counts them;
+//  - checks the values GDCM may later parse lazily as sequences (defined-length elements whose
+//    dictionary VR is SQ in implicit-VR data, and such values stored as UN).
+// Anything outside that is refused as corrupt; the pydicom and pydicom-data test files all pass.
+namespace layout {
+
+constexpr uint64_t kUndefined = 0xFFFFFFFFull;
+constexpr int kMaxDepth = 64;
+// A deflated data set may inflate to at most this much (the file limit applies to the input).
+constexpr uint64_t kMaxInflated = uint64_t(1) << 30;
+
+std::string hex4(uint16_t v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "%04X", unsigned(v));
+    return b;
+}
+
+std::string tag_text(uint32_t tag) { return "(" + hex4(uint16_t(tag >> 16)) + "," + hex4(uint16_t(tag & 0xFFFF)) + ")"; }
+
+constexpr uint32_t make_tag(uint16_t g, uint16_t e) { return (uint32_t(g) << 16) | e; }
+constexpr uint32_t kItem = make_tag(0xFFFE, 0xE000), kItemEnd = make_tag(0xFFFE, 0xE00D),
+                   kSequenceEnd = make_tag(0xFFFE, 0xE0DD), kPixelData = make_tag(0x7FE0, 0x0010);
+
+gdcm::VR::VRType dictionary_vr(uint32_t tag) {
+    const gdcm::DictEntry &entry = gdcm::Global::GetInstance().GetDicts().GetDictEntry(gdcm::Tag(uint16_t(tag >> 16), uint16_t(tag)));
+    return gdcm::VR::VRType(entry.GetVR());
+}
+
+struct Encoding {
+    bool explicit_vr;
+    bool little;
+};
+
+class Walker {
+public:
+    Walker(const unsigned char *data, size_t size) : d(data), n(size) {}
+
+    // The data set from `start` to the end of the buffer, read as GDCM's DataSet::Read does
+    // (`counted`: as its ReadWithLength does, for implicit data without preamble + meta).
+    std::string top(size_t start, Encoding enc, bool counted) {
+        pos = start;
+        bool exact = true;
+        std::string r = dataset(enc, counted ? Mode::bounded : Mode::top, n, n - start, 0, &exact);
+        if (!r.empty()) return r;
+        if (counted && !exact) return "corrupt: the data set's lengths do not add up";
+        return "";
+    }
+
+private:
+    enum class Mode {
+        top,      // to the end of the buffer (a few stray bytes at the very end are tolerated)
+        nested,   // an item of undefined length: up to the item delimiter, which is consumed
+        bounded,  // an item of defined length: exactly up to `end`, every element exact
+    };
+
+    const unsigned char *d;
+    size_t n;
+    size_t pos = 0;
+
+    uint16_t u16(size_t at, bool little) const { return read_u16(d + at, little); }
+    uint32_t u32(size_t at, bool little) const { return read_u32(d + at, little); }
+    uint32_t tag_at(size_t at, bool little) const { return make_tag(u16(at, little), u16(at + 2, little)); }
+
+    static std::string at_byte(size_t at) { return " at byte " + std::to_string(at); }
+
+    std::string too_long(uint32_t tag, uint64_t length, size_t value_at, size_t end) const {
+        return "truncated or corrupt: element " + tag_text(tag) + " declares " + std::to_string(length) +
+               " bytes but only " + std::to_string(end - std::min(end, value_at)) + " remain";
+    }
+
+    // Elements of one data set. `exact` (in/out) becomes false when GDCM would count the data
+    // set's length differently from its size (duplicate tags, odd lengths, UN sequences).
+    std::string dataset(Encoding enc, Mode mode, size_t end, uint64_t bound_len, int depth, bool *exact) {
+        if (depth > kMaxDepth) return "corrupt: sequences nested more than " + std::to_string(kMaxDepth) + " deep";
+        std::set<uint32_t> seen;
+        while (true) {
+            if (mode == Mode::nested) {
+                if (n - pos < 8) return "truncated: an item of undefined length has no item delimiter";
+            } else {
+                if (pos == end) return "";
+                if (end - pos < 4) {
+                    // GDCM stops quietly when fewer than four bytes (a tag) are left at the end.
+                    if (depth == 0 && end == n) return "";
+                    return "corrupt: " + std::to_string(end - pos) + " stray bytes at the end of an item";
+                }
+            }
+            const uint32_t tag = tag_at(pos, enc.little);
+            if ((tag >> 16) == 0xFFFE) {
+                if (mode == Mode::nested && tag == kItemEnd) {
+                    pos += 8;  // the delimiter's length field is ignored by GDCM
+                    return "";
+                }
+                return "corrupt: unexpected " + tag_text(tag) + at_byte(pos) +
+                       (mode == Mode::nested && tag == kSequenceEnd ? " (an item without its delimiter)" : "");
+            }
+            const size_t before = pos;
+            bool element_exact = true;
+            std::string r = element(enc, mode == Mode::nested ? n : end, mode == Mode::bounded ? bound_len : kUndefined,
+                                    depth, &element_exact);
+            if (!r.empty()) return r;
+            // (a sequence or pixel data of undefined length runs to its delimiter, wherever that is)
+            if (pos > end) return "corrupt: element " + tag_text(tag) + at_byte(before) + " runs past the end of its item";
+            if (mode == Mode::bounded && !element_exact)
+                return "corrupt: element " + tag_text(tag) + at_byte(before) +
+                       " inside an item of defined length is encoded in a way GDCM measures differently";
+            if (!element_exact || !seen.insert(tag).second) *exact = false;
+        }
+    }
+
+    // One element at `pos` that must end by `end`. `bound_len`: the enclosing item's length
+    // (GDCM refuses an implicit-VR element declaring more), kUndefined when not in such an item.
+    std::string element(Encoding enc, size_t end, uint64_t bound_len, int depth, bool *exact) {
+        const size_t start = pos;
+        const uint32_t tag = tag_at(pos, enc.little);
+        const uint16_t group = uint16_t(tag >> 16);
+        uint64_t length = 0;
+        size_t value_at = 0;
+        gdcm::VR::VRType vr = gdcm::VR::INVALID;
+        if (enc.explicit_vr) {
+            if (tag == make_tag(0x00FF, 0x4AA5)) return "corrupt: unexpected " + tag_text(tag) + at_byte(start);
+            if (end - pos < 8) return "truncated: the header of " + tag_text(tag) + at_byte(start) + " runs past the end";
+            const char code[2] = {char(d[pos + 4]), char(d[pos + 5])};
+            vr = gdcm::VR::GetVRTypeFromFile(code);
+            if (vr == gdcm::VR::INVALID || vr == gdcm::VR::VR_END)
+                return "corrupt: element " + tag_text(tag) + at_byte(start) + " has no valid VR in explicit-VR data";
+            if (gdcm::VR::GetLength(vr) == 4) {
+                if (end - pos < 12) return "truncated: the header of " + tag_text(tag) + at_byte(start) + " runs past the end";
+                length = u32(pos + 8, enc.little);
+                value_at = pos + 12;
+            } else {
+                length = u16(pos + 6, enc.little);
+                value_at = pos + 8;
+                if (length == 6 && vr == gdcm::VR::UL && group == 0x0009) length = 4;  // GDCM's Siemens fix-up
+            }
+        } else {
+            if (end - pos < 8) return "truncated: the header of " + tag_text(tag) + at_byte(start) + " runs past the end";
+            length = u32(pos + 4, enc.little);
+            value_at = pos + 8;
+            if (length != kUndefined && bound_len != kUndefined && length > bound_len)
+                return too_long(tag, length, value_at, end);
+            // GDCM's fix-ups for two broken writers (it reads fewer bytes than declared)
+            if (length == 13 && tag != make_tag(0x0008, 0x0070) && tag != make_tag(0x0008, 0x0080)) length = 10;
+            if (length == 0x31F031C && tag == make_tag(0x031E, 0x0324)) length = 202;
+        }
+        pos = value_at;
+        if (length == 0) return "";
+
+        if (enc.explicit_vr && vr == gdcm::VR::SQ) {
+            if (tag == kPixelData) return "corrupt: Pixel Data (7FE0,0010) has VR SQ";
+            if (length == kUndefined) return undefined_sequence(enc, depth, exact);
+            if (length > end - value_at) return too_long(tag, length, value_at, end);
+            // GDCM recounts a defined-length sequence from its items; they must add up exactly.
+            return defined_sequence(enc, value_at + size_t(length), depth);
+        }
+        if (length == kUndefined) {
+            if (tag == kPixelData) {
+                if (enc.explicit_vr && !(vr & gdcm::VR::OB_OW) && vr != gdcm::VR::UN)
+                    return "corrupt: encapsulated Pixel Data with VR " + std::string(gdcm::VR::GetVRString(vr));
+                return fragments(enc, exact);
+            }
+            if (!enc.explicit_vr) return undefined_sequence(enc, depth, exact);
+            if (vr != gdcm::VR::UN)
+                return "corrupt: element " + tag_text(tag) + at_byte(start) + " with VR " + gdcm::VR::GetVRString(vr) +
+                       " has an undefined length";
+            // UN of undefined length: a sequence whose items are implicit VR (CP-246). GDCM counts
+            // it as explicit VR, so it never adds up inside an item of defined length.
+            if (!enc.little) return "corrupt: a UN element of undefined length in big-endian data" + at_byte(start);
+            *exact = false;
+            bool ignored = true;
+            return undefined_sequence(Encoding{false, true}, depth, &ignored);
+        }
+        if (length > end - value_at) return too_long(tag, length, value_at, end);
+        if (length % 2) *exact = false;
+        // A value GDCM may parse lazily as an implicit-VR sequence (GetValueAsSQ).
+        if ((!enc.explicit_vr || vr == gdcm::VR::UN) && dictionary_vr(tag) == gdcm::VR::SQ) {
+            std::string r = lazy_sequence(tag, value_at, size_t(length), depth);
+            if (!r.empty()) return r;
+        }
+        pos = value_at + size_t(length);
+        return "";
+    }
+
+    // An item header at `pos` inside a sequence: (FFFE,E000) + length. Returns the length.
+    std::string item_header(Encoding enc, uint32_t *tag, uint64_t *length) {
+        if (n - pos < 8) return "truncated: a sequence runs past the end of the file";
+        *tag = tag_at(pos, enc.little);
+        *length = u32(pos + 4, enc.little);
+        if (*tag != kItem && *tag != kSequenceEnd)
+            return "corrupt: expected an item in a sequence" + at_byte(pos) + ", found " + tag_text(*tag);
+        pos += 8;
+        return "";
+    }
+
+    std::string item_body(Encoding enc, uint64_t length, size_t limit, int depth, bool *exact) {
+        if (length == kUndefined) return dataset(enc, Mode::nested, n, kUndefined, depth + 1, exact);
+        if (length > limit - pos)
+            return "truncated or corrupt: an item declares " + std::to_string(length) + " bytes but only " +
+                   std::to_string(limit - pos) + " remain";
+        const size_t item_end = pos + size_t(length);
+        bool nested_exact = true;
+        std::string r = dataset(enc, Mode::bounded, item_end, length, depth + 1, &nested_exact);
+        if (!r.empty()) return r;
+        if (!nested_exact) *exact = false;  // duplicate tags: GDCM's item length would come out short
+        return "";
+    }
+
+    std::string undefined_sequence(Encoding enc, int depth, bool *exact) {
+        while (true) {
+            uint32_t tag = 0;
+            uint64_t length = 0;
+            std::string r = item_header(enc, &tag, &length);
+            if (!r.empty()) return r;
+            if (tag == kSequenceEnd) return "";
+            r = item_body(enc, length, n, depth, exact);
+            if (!r.empty()) return r;
+        }
+    }
+
+    // Items of a sequence of defined length ending at `end`: GDCM adds up the items' lengths as it
+    // reads them and stops when the sum reaches the declared length, so every item must count
+    // exactly what it occupies.
+    std::string defined_sequence(Encoding enc, size_t end, int depth) {
+        const uint64_t declared = end - pos;
+        uint64_t total = 0;
+        while (pos < end) {
+            if (end - pos < 8) return "corrupt: a sequence of defined length ends inside an item header";
+            const size_t at = pos;
+            uint32_t tag = 0;
+            uint64_t length = 0;
+            std::string r = item_header(enc, &tag, &length);
+            if (!r.empty()) return r;
+            if (tag == kSequenceEnd) return "corrupt: a sequence delimiter inside a sequence of defined length" + at_byte(at);
+            bool item_exact = true;
+            r = item_body(enc, length, end, depth, &item_exact);
+            if (!r.empty()) return r;
+            if (pos > end) return "corrupt: the item" + at_byte(at) + " runs past the end of its sequence";
+            if (!item_exact) return "corrupt: the item" + at_byte(at) + " does not add up to its sequence's length";
+            total += pos - at;
+            // GDCM special-cases these exact sums for two Philips files
+            if ((declared == 778 && total == 774) || (declared == 444 && total == 213))
+                return "corrupt: a sequence of " + std::to_string(declared) + " bytes GDCM reads differently";
+        }
+        return "";
+    }
+
+    // Encapsulated pixel data: a basic offset table item, fragment items, a sequence delimiter.
+    std::string fragments(Encoding enc, bool *exact) {
+        bool first = true;
+        while (true) {
+            if (n - pos < 8) return "truncated: encapsulated pixel data has no sequence delimiter";
+            const uint32_t tag = tag_at(pos, enc.little);
+            const uint64_t length = u32(pos + 4, enc.little);
+            const size_t at = pos;
+            pos += 8;
+            if (tag == kSequenceEnd && !first) {
+                if (length != 0) return "corrupt: the pixel data sequence delimiter" + at_byte(at) + " has a non-zero length";
+                return "";
+            }
+            if (tag != kItem)
+                return "corrupt: expected a pixel data " + std::string(first ? "offset table" : "fragment") + at_byte(at) +
+                       ", found " + tag_text(tag);
+            if (length == kUndefined || length > n - pos)
+                return "truncated or corrupt: a pixel data fragment declares " + std::to_string(length) +
+                       " bytes but only " + std::to_string(n - pos) + " remain";
+            if (length % 2) *exact = false;
+            pos += size_t(length);
+            first = false;
+        }
+    }
+
+    // The value of `tag` (dictionary VR SQ, stored as bytes) at [at, at + size): GDCM's
+    // GetValueAsSQ parses it as implicit VR little endian, then for UN as explicit big and little
+    // endian, byte-swapping "Philips" items. Values that do not start like an item are never parsed
+    // past their first tag; values that do must be a clean implicit-VR sequence.
+    std::string lazy_sequence(uint32_t tag, size_t at, size_t size, int depth) {
+        if (size < 4) return "";
+        const uint32_t le = tag_at(at, true), be = tag_at(at, false);
+        const uint32_t swapped_item = make_tag(0xFEFF, 0x00E0), swapped_end = make_tag(0xFEFF, 0xDDE0);
+        if (le != kItem) {
+            for (uint32_t t : {le, be})
+                if (t == kItem || t == kSequenceEnd || t == swapped_item || t == swapped_end)
+                    return "corrupt: the value of " + tag_text(tag) + at_byte(at) + " is a sequence in an encoding GDCM guesses at";
+            return "";
+        }
+        // GDCM parses a copy of the value: its stream ends where the value ends.
+        const size_t saved_pos = pos, saved_n = n;
+        pos = at;
+        n = at + size;
+        std::string r = defined_sequence(Encoding{false, true}, at + size, depth + 1);
+        pos = saved_pos;
+        n = saved_n;
+        if (!r.empty()) return "corrupt: the sequence in " + tag_text(tag) + ": " + r;
+        return "";
+    }
+};
+
+// Group 0002 (the file meta information), explicit VR little endian as GDCM's FileMetaInformation
+// reads it: valid VRs, defined lengths inside the file, no sequences. Sets `*end` after it.
+std::string check_meta(const unsigned char *d, size_t n, size_t start, size_t *end) {
+    size_t pos = start;
+    while (n - pos >= 4 && read_u16(d + pos, true) == 0x0002) {
+        const uint16_t element = read_u16(d + pos + 2, true);
+        const std::string name = "file meta element (0002," + hex4(element) + ")";
+        if (n - pos < 8) return "truncated: the header of " + name + " runs past the end";
+        // GDCM reads an unknown VR code as UN, but its fallback for meta information that does
+        // not start with (0002,0000) reads the whole group as implicit VR unless the code is real.
+        const char code[3] = {char(d[pos + 4]), char(d[pos + 5]), 0};
+        const gdcm::VR::VRType vr = gdcm::VR::GetVRTypeFromFile(code);
+        if (!gdcm::VR::IsValid(code) || vr == gdcm::VR::INVALID || vr == gdcm::VR::VR_END)
+            return "corrupt: " + name + " has no valid VR (the file meta information must be explicit VR little endian)";
+        if (vr == gdcm::VR::SQ) return "corrupt: " + name + " is a sequence";
+        uint64_t length;
+        size_t value_at;
+        if (gdcm::VR::GetLength(vr) == 4) {
+            if (n - pos < 12) return "truncated: the header of " + name + " runs past the end";
+            length = read_u32(d + pos + 8, true);
+            value_at = pos + 12;
+        } else {
+            length = read_u16(d + pos + 6, true);
+            value_at = pos + 8;
+        }
+        if (length == kUndefined) return "corrupt: " + name + " has an undefined length";
+        if (length > n - value_at)
+            return "truncated or corrupt: " + name + " declares " + std::to_string(length) + " bytes but only " +
+                   std::to_string(n - value_at) + " remain";
+        pos = value_at + size_t(length);
+    }
+    // GDCM reads the next tag to see where group 0002 ends, and asserts when there is none.
+    if (pos > start && n - pos < 4) return "corrupt: no data set after the file meta information";
+    *end = pos;
+    return "";
+}
+
+// Raw deflate of the data set after the file meta (PS3.5 A.5), as GDCM's zip stream reads it
+// (it appends one zero byte at the end of the input). Must reach the end of the deflate stream.
+std::string inflate_data_set(const unsigned char *src, size_t size, std::vector<unsigned char> *out) {
+    out->clear();
+    if (size >= 2 && src[0] == 0x1F && src[1] == 0x8B) return "corrupt: a gzip header where raw deflate data should be";
+    std::vector<unsigned char> input(src, src + size);
+    input.push_back(0);
+    z_stream zs;
+    std::memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return "zlib could not be initialised";
+    zs.next_in = input.data();
+    zs.avail_in = uInt(std::min<size_t>(input.size(), UINT32_MAX));
+    // deflate cannot expand more than 1032:1; the absolute cap keeps the copy bounded
+    const uint64_t cap = std::min<uint64_t>(kMaxInflated, uint64_t(size) * 1032 + 1024);
+    int rc = Z_OK;
+    unsigned char chunk[1 << 16];
+    while (rc == Z_OK) {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof chunk;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        const size_t produced = sizeof chunk - zs.avail_out;
+        if (out->size() + produced > cap) {
+            inflateEnd(&zs);
+            return "too large: the deflated data set inflates to more than " + std::to_string(cap) + " bytes";
+        }
+        out->insert(out->end(), chunk, chunk + produced);
+        if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) return "corrupt: the deflated data set does not inflate (zlib: " + std::string(zs.msg ? zs.msg : "truncated") + ")";
+    return "";
+}
+
+// GDCM's own reading of the preamble and file meta information (gdcm::Reader::InternalReadCommon),
+// run on its own so that the check below uses the transfer syntax GDCM will use and starts where
+// GDCM's data set starts. Group 0002 has been checked by check_meta.
+bool gdcm_header(const char *data, size_t size, gdcm::TransferSyntax *ts, size_t *dataset_start, bool *counted) {
+    MemoryBuffer buffer(data, size);
+    std::istream is(&buffer);
+    gdcm::FileMetaInformation header;
+    bool haspreamble = true;
+    try {
+        header.GetPreamble().Read(is);
+    } catch (std::exception &) {
+        is.clear();
+        is.seekg(0, std::ios::beg);
+        haspreamble = false;
+    }
+    bool hasmeta = false;
+    try {
+        if (haspreamble) {
+            try {
+                header.Read(is);
+                hasmeta = true;
+            } catch (std::exception &) {
+                is.seekg(128 + 4, std::ios::beg);
+                try {
+                    header.ReadCompat(is);
+                } catch (std::exception &) {
+                }
+            }
+        } else {
+            header.ReadCompat(is);
+        }
+    } catch (std::exception &) {
+        is.seekg(0, std::ios::beg);
+        hasmeta = false;
+    }
+    if (header.IsEmpty()) hasmeta = false;
+    *ts = header.GetDataSetTransferSyntax();
+    if (!ts->IsValid()) return false;
+    const std::streampos at = is.tellg();
+    if (at < 0 || size_t(at) > size) return false;
+    *dataset_start = size_t(at);
+    *counted = ts->GetNegociatedType() == gdcm::TransferSyntax::Implicit && !(hasmeta && haspreamble);
+    return true;
+}
+
+}  // namespace layout
+
+// The whole check for `bytes` (a complete file); empty when GDCM may parse it.
+std::string check_layout(const std::vector<char> &bytes, int *code) {
+    const unsigned char *d = reinterpret_cast<const unsigned char *>(bytes.data());
+    const size_t n = bytes.size();
+    *code = OMNI_DICOM_ERR_CORRUPT;
+    size_t start = 0;
+    bool explicit_vr = true, little = true;
+    if (!plausible_start(d, n, &start, &explicit_vr, &little)) {
+        *code = OMNI_DICOM_ERR_NOT_DICOM;
+        if (n < 132)
+            return "not a DICOM file: " + std::to_string(n) + " bytes, too short for the 128-byte preamble and \"DICM\"";
+        return "not a DICOM file: no \"DICM\" marker at byte 128 and no data set at the start";
+    }
+    size_t meta_end = start;
+    std::string problem = layout::check_meta(d, n, start, &meta_end);
+    if (!problem.empty()) return problem;
+    gdcm::TransferSyntax ts;
+    size_t dataset_start = 0;
+    bool counted = false;
+    if (!layout::gdcm_header(bytes.data(), n, &ts, &dataset_start, &counted))
+        return meta_end > start ? "corrupt: the file meta information names no transfer syntax GDCM knows"
+                                : "corrupt: no file meta information and no recognisable data set encoding";
+    if (dataset_start > n) return "corrupt: the file meta information runs past the end";
+    const bool big = ts.GetSwapCode() == gdcm::SwapCode::BigEndian;
+    const bool implicit = ts.GetNegociatedType() == gdcm::TransferSyntax::Implicit;
+    if (big && implicit) return "unsupported: implicit VR big endian (ACR-NEMA) data";
+    if (ts.GetSwapCode() != gdcm::SwapCode::LittleEndian && !big) return "unsupported: an unknown byte order";
+    if (ts == gdcm::TransferSyntax::DeflatedExplicitVRLittleEndian) {
+        std::vector<unsigned char> inflated;
+        problem = layout::inflate_data_set(d + dataset_start, n - dataset_start, &inflated);
+        if (!problem.empty()) {
+            if (problem.compare(0, 9, "too large") == 0) *code = OMNI_DICOM_ERR_TOO_LARGE;
+            return problem;
+        }
+        layout::Walker walker(inflated.data(), inflated.size());
+        problem = walker.top(0, layout::Encoding{true, true}, false);
+        return problem.empty() ? "" : problem + " (in the inflated data set)";
+    }
+    layout::Walker walker(d, n);
+    return walker.top(dataset_start, layout::Encoding{!implicit, !big}, counted);
 }
 
 gdcm::VR vr_of(const gdcm::DataElement &de) {
@@ -445,6 +703,66 @@ bool run_trapped(Fn fn, std::string *message) {
     return true;
 }
 
+// GDCM's ImageReader decodes RLE Lossless pixel data while it opens a file (to find out whether the
+// image is lossy), before the shim's own RLE decoder is ever asked. Its decoder indexes the 15
+// offsets of the 64-byte RLE header with the header's segment count (reading past it for more
+// than 15), divides by that count (zero crashes), asserts on a first offset other than 64, and
+// allocates the whole image (rows × columns × frames × pixel size, as the attributes claim) up
+// front. So before the ImageReader runs, every RLE header GDCM will read must be sound, and the
+// claimed image must be one the encoded data could possibly hold: PackBits expands at most 64:1
+// (two bytes for a run of 128). The bound below allows 256:1 because it takes 4 samples per pixel
+// whenever GDCM might (it can take the count from the Photometric Interpretation instead).
+std::string check_rle_for_gdcm(const gdcm::File &file) {
+    if (file.GetHeader().GetDataSetTransferSyntax() != gdcm::TransferSyntax::RLELossless) return "";
+    const gdcm::DataSet &ds = file.GetDataSet();
+    if (!ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010))) return "";
+    const gdcm::SequenceOfFragments *sf = ds.GetDataElement(gdcm::Tag(0x7FE0, 0x0010)).GetSequenceOfFragments();
+    if (!sf) return "";  // GDCM's RLE decoder gives up at once on unencapsulated data
+    const std::vector<unsigned int> dims = gdcm::ImageHelper::GetDimensionsValue(file);
+    const uint64_t frames = dims.size() > 2 && dims[2] > 1 ? dims[2] : 1;
+    gdcm::Attribute<0x0028, 0x0002> spp_at = {1};
+    spp_at.SetFromDataSet(ds);
+    gdcm::Attribute<0x0028, 0x0100> bits_at = {0};
+    bits_at.SetFromDataSet(ds);
+    const uint64_t spp = std::max<uint64_t>(spp_at.GetValue(), 4);
+    const uint64_t sample_bytes = std::max<uint64_t>(1, (uint64_t(bits_at.GetValue()) + 7) / 8);
+    const size_t count = sf->GetNumberOfFragments();
+    uint64_t encoded = 0;
+    for (size_t i = 0; i < count; i++) encoded += sf->GetFragment(unsigned(i)).GetVL();
+    const long double claimed = (long double)(dims.size() > 1 ? dims[0] : 0) * (long double)(dims.size() > 1 ? dims[1] : 0) *
+                                (long double)frames * (long double)spp * (long double)sample_bytes;
+    if (claimed > 256.0L * (long double)encoded + 65536.0L)
+        return "RLE Lossless pixel data of " + std::to_string(encoded) + " bytes cannot hold the " +
+               std::to_string(dims.size() > 1 ? dims[1] : 0) + " × " + std::to_string(dims.size() > 0 ? dims[0] : 0) +
+               " × " + std::to_string(frames) + "-frame image the attributes claim";
+    // One header per frame when there are several frames (GDCM skips the decode when the counts
+    // differ); with one frame GDCM reads the header at the start of all fragments joined.
+    auto header_problem = [](const gdcm::Fragment &frag, uint64_t available, const std::string &where) -> std::string {
+        const gdcm::ByteValue *bv = frag.GetByteValue();
+        if (!bv || bv->GetLength() < 64) return where + ": fragment shorter than the 64-byte RLE header";
+        const unsigned char *p = reinterpret_cast<const unsigned char *>(bv->GetPointer());
+        const uint32_t segments = read_u32(p, true);
+        if (segments < 1 || segments > 15)
+            return where + ": " + std::to_string(segments) + " segments in the RLE header (1 to 15 allowed)";
+        if (read_u32(p + 4, true) != 64) return where + ": the first RLE segment does not start at byte 64";
+        for (uint32_t s = 0; s < segments; s++)
+            if (read_u32(p + 4 + 4 * s, true) > available)
+                return where + ": RLE segment " + std::to_string(s + 1) + " starts past the end of the data";
+        return "";
+    };
+    if (frames > 1) {
+        if (count != frames) return "";
+        for (size_t i = 0; i < count; i++) {
+            std::string r = header_problem(sf->GetFragment(unsigned(i)), sf->GetFragment(unsigned(i)).GetVL(),
+                                           "RLE frame " + std::to_string(i + 1));
+            if (!r.empty()) return r;
+        }
+        return "";
+    }
+    if (count == 0) return "RLE Lossless pixel data without fragments";
+    return header_problem(sf->GetFragment(0), encoded, "RLE frame 1");
+}
+
 // Parses `bytes` as an image; on success moves the reader and its stream into the handle.
 bool read_image(omni_dicom *h, const std::vector<char> &bytes, std::string *problem) {
     std::unique_ptr<MemoryBuffer> buffer(new MemoryBuffer(bytes.data(), bytes.size()));
@@ -470,22 +788,11 @@ bool read_image(omni_dicom *h, const std::vector<char> &bytes, std::string *prob
 }
 
 void open_parsed(omni_dicom *h) {
-    const unsigned char *d = reinterpret_cast<const unsigned char *>(h->bytes.data());
     const size_t n = h->bytes.size();
     if (n == 0) throw ShimError(OMNI_DICOM_ERR_EMPTY, "empty file (0 bytes)");
-    size_t start = 0;
-    bool explicit_vr = true, little = true;
-    if (!plausible_start(d, n, &start, &explicit_vr, &little)) {
-        if (n < 132)
-            throw ShimError(OMNI_DICOM_ERR_NOT_DICOM, "not a DICOM file: " + std::to_string(n) +
-                                                          " bytes, too short for the 128-byte preamble and \"DICM\"");
-        throw ShimError(OMNI_DICOM_ERR_NOT_DICOM, "not a DICOM file: no \"DICM\" marker at byte 128 and no data set at the start");
-    }
-    LayoutCheck check(d, n);
-    size_t meta_end = 0;
-    std::string ts;
-    std::string problem = check.run(start, explicit_vr, little, &meta_end, &ts);
-    if (!problem.empty()) throw ShimError(OMNI_DICOM_ERR_CORRUPT, problem);
+    int code = OMNI_DICOM_ERR_CORRUPT;
+    const std::string problem = check_layout(h->bytes, &code);
+    if (!problem.empty()) throw ShimError(code, problem);
 
     h->buffer.reset(new MemoryBuffer(h->bytes.data(), n));
     h->stream.reset(new std::istream(h->buffer.get()));
@@ -497,12 +804,14 @@ void open_parsed(omni_dicom *h) {
     gdcm::TransferSyntax tsx = f.GetHeader().GetDataSetTransferSyntax();
     const char *tss = gdcm::TransferSyntax::GetTSString(tsx);
     h->ts_uid = tss ? tss : "";
-    if (h->ts_uid.empty() && !ts.empty()) h->ts_uid = trim_value(ts);
     gdcm::UIDs uid;
     if (!h->ts_uid.empty() && uid.SetFromUID(h->ts_uid.c_str()) && uid.GetName()) h->ts_name = uid.GetName();
 
     const gdcm::DataSet &ds = f.GetDataSet();
-    if (ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010)) || ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0008)) ||
+    const std::string rle_problem = check_rle_for_gdcm(f);
+    if (!rle_problem.empty()) {
+        h->image_error = rle_problem;
+    } else if (ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010)) || ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0008)) ||
         ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0009))) {
         // Parse again as an image so that GDCM derives the pixel attributes (it reads them while
         // parsing); the image reader's file becomes the one file of this handle.
@@ -525,7 +834,8 @@ void open_parsed(omni_dicom *h) {
                 const std::string encoded = os.str();
                 h->patched.assign(encoded.begin(), encoded.end());
                 std::string second;
-                ok = read_image(h, h->patched, &second);
+                int code = OMNI_DICOM_ERR_CORRUPT;
+                ok = check_layout(h->patched, &code).empty() && read_image(h, h->patched, &second);
             }
         }
         if (ok) {
@@ -670,6 +980,74 @@ void ybr_full_to_rgb(uint8_t *p, size_t pixels) {
             float x = std::floor(v[c] + 0.5f);
             x = x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x);
             p[3 * i + c] = uint8_t(x);
+        }
+    }
+}
+
+// GDCM's JPEG 2000 decoder (3.0) allocates rows × columns × (Bits Allocated / 8) × components
+// bytes from the DICOM attributes and then copies every decoded component sample into it, sized by
+// the codestream's own SIZ header (width, height, precision) without comparing the two: a
+// codestream larger than the attributes say overflows the heap. Every codestream in the pixel data
+// must therefore describe exactly the image the attributes do before GDCM decodes it.
+void check_j2k_for_gdcm(const gdcm::DataSet &ds, uint64_t rows, uint64_t cols, uint64_t spp, uint64_t bits) {
+    if (!ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010))) return;
+    const gdcm::SequenceOfFragments *sf = ds.GetDataElement(gdcm::Tag(0x7FE0, 0x0010)).GetSequenceOfFragments();
+    if (!sf) return;
+    static const unsigned char jp2_signature[12] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A};
+    for (unsigned i = 0; i < sf->GetNumberOfFragments(); i++) {
+        const gdcm::ByteValue *bv = sf->GetFragment(i).GetByteValue();
+        if (!bv) continue;
+        const unsigned char *p = reinterpret_cast<const unsigned char *>(bv->GetPointer());
+        uint64_t n = bv->GetLength();
+        const std::string where = "JPEG 2000 fragment " + std::to_string(i + 1);
+        if (n >= 12 && std::memcmp(p, jp2_signature, 12) == 0) {
+            // a JP2 file: the codestream is the contents of the 'jp2c' box
+            uint64_t at = 0;
+            bool found = false;
+            while (at + 8 <= n) {
+                uint64_t box = read_u32(p + at, false), header = 8;
+                if (box == 1) {
+                    if (at + 16 > n) break;
+                    box = (uint64_t(read_u32(p + at + 8, false)) << 32) | read_u32(p + at + 12, false);
+                    header = 16;
+                } else if (box == 0) {
+                    box = n - at;
+                }
+                if (box < header || box > n - at) break;
+                if (std::memcmp(p + at + 4, "jp2c", 4) == 0) {
+                    p += at + header;
+                    n = box - header;
+                    found = true;
+                    break;
+                }
+                at += box;
+            }
+            if (!found) throw ShimError(OMNI_DICOM_ERR_DECODE, where + ": a JP2 file without a codestream box");
+        }
+        if (n < 2 || p[0] != 0xFF || p[1] != 0x4F) continue;  // a continuation of the previous frame
+        // SOC, then SIZ: Lsiz Rsiz Xsiz Ysiz XOsiz YOsiz XTsiz YTsiz XTOsiz YTOsiz Csiz {Ssiz XRsiz YRsiz}
+        if (n < 2 + 40 || p[2] != 0xFF || p[3] != 0x51) throw ShimError(OMNI_DICOM_ERR_DECODE, where + ": no SIZ marker after SOC");
+        const unsigned char *siz = p + 4;
+        const uint64_t x = read_u32(siz + 4, false), y = read_u32(siz + 8, false);
+        const uint64_t x0 = read_u32(siz + 12, false), y0 = read_u32(siz + 16, false);
+        const uint64_t components = read_u16(siz + 36, false);
+        if (n < 4 + 38 + 3 * components) throw ShimError(OMNI_DICOM_ERR_DECODE, where + ": truncated SIZ marker");
+        if (x <= x0 || y <= y0 || x - x0 != cols || y - y0 != rows || components != spp)
+            throw ShimError(OMNI_DICOM_ERR_CORRUPT,
+                            where + ": the codestream is " + std::to_string(y > y0 ? y - y0 : 0) + " × " +
+                                std::to_string(x > x0 ? x - x0 : 0) + " with " + std::to_string(components) +
+                                " components, the attributes say " + std::to_string(rows) + " × " + std::to_string(cols) +
+                                " with " + std::to_string(spp));
+        for (uint64_t c = 0; c < components; c++) {
+            const unsigned precision = (siz[38 + 3 * c] & 0x7F) + 1u;
+            const unsigned subsampling_x = siz[39 + 3 * c], subsampling_y = siz[40 + 3 * c];
+            const uint64_t sample_bytes = precision <= 8 ? 1 : precision <= 16 ? 2 : precision <= 32 ? 4 : 8;
+            if (subsampling_x != 1 || subsampling_y != 1 || sample_bytes > bits / 8)
+                throw ShimError(OMNI_DICOM_ERR_CORRUPT,
+                                where + ": component " + std::to_string(c + 1) + " has " + std::to_string(precision) +
+                                    "-bit samples subsampled " + std::to_string(subsampling_x) + "×" +
+                                    std::to_string(subsampling_y) + ", the attributes say " + std::to_string(bits) +
+                                    " bits allocated, no subsampling");
         }
     }
 }
@@ -967,6 +1345,7 @@ int omni_dicom_decode(omni_dicom *handle, int32_t convert_ybr, uint64_t max_byte
                                                                 std::to_string(rows) + " rows × " + std::to_string(cols) + " columns × " +
                                                                 std::to_string(frames) + " frames × " + std::to_string(spp) + " samples)");
             }
+            if (gdcm::JPEG2000Codec().CanDecode(ts)) check_j2k_for_gdcm(ds, rows, cols, spp, bits);
             std::vector<char> scratch;
             const bool direct = bits != 1;
             char *target = static_cast<char *>(dst);

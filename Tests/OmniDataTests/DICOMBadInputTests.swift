@@ -99,6 +99,94 @@ import Testing
         do { _ = try file.pixels() } catch { #expect(error.kind == .noPixelData, "\(error)") }
     }
 
+    /// The process's peak resident memory in MiB (getrusage).
+    func peakResidentMiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss / 1024
+    }
+
+    /// Files that made GDCM allocate gigabytes before COmniDICOM's structural check followed the
+    /// paths GDCM takes (Fixtures/dicom/bad, made by scripts/fixtures/make_dicom_bad_fixtures.py;
+    /// the first two reproduce what Fuzz/FuzzDICOM found): a big-endian file GDCM re-reads as little
+    /// endian after a missing VR, file meta information GDCM re-reads as implicit VR, a deflated
+    /// data set, a sequence stored as UN, a byte-swapped implicit-VR sequence GDCM parses lazily, a
+    /// sequence delimiter inside a sequence of defined length. Each declares 3.75 GB or more in a
+    /// few hundred bytes; each is refused, naming the element, and nothing near that is allocated.
+    @Test func gdcmFallbacksAreCheckedBeforeGDCMAllocates() throws {
+        let before = peakResidentMiB()
+        let cases: [(String, [String])] = [
+            ("big-endian-invalid-vr.dcm", ["(0007,0000)", "no valid VR"]),
+            ("meta-unknown-vr.dcm", ["file meta element (0002,0001)", "no valid VR"]),
+            ("deflate-huge-length.dcm", ["(7FE0,0010) declares 4026531840 bytes", "inflated data set"]),
+            ("un-sequence-huge-length.dcm", ["(0008,1140)", "(0008,1150) declares 4026531840 bytes"]),
+            ("implicit-sequence-swapped-item.dcm", ["(0008,1140)", "encoding GDCM guesses at"]),
+            ("delimiter-in-defined-sequence.dcm", ["sequence delimiter inside a sequence of defined length"]),
+            // found by Fuzz/FuzzDICOM in an early version of the check (minimised with -minimize_crash):
+            // encapsulated pixel data inside an item of defined length, running past the item
+            ("fuzz-item-overrun.dcm", ["(7FE0,0010)", "runs past the end of its item"]),
+        ]
+        for (name, texts) in cases {
+            let path = fixturePath("dicom/bad/\(name)")
+            for text in texts { expectError(path, .corrupt, containing: text) }
+            // the same bytes through the in-memory entry point and the anonymizer
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(throws: DICOMError.self) { try DICOMAnonymizer.anonymize(data, path: path) }
+        }
+        #expect(peakResidentMiB() - before < 1024, "peak RSS grew from \(before) MiB to \(peakResidentMiB()) MiB")
+    }
+
+    /// GDCM decodes RLE Lossless data while it opens a file, with a decoder that divides by the
+    /// header's segment count and indexes its 15 offsets with it, and that allocates the image the
+    /// attributes claim. Such files open (their metadata is fine); their pixels are refused.
+    @Test func rleHeadersGDCMCannotSurviveAreRefused() throws {
+        let before = peakResidentMiB()
+        for (name, text) in [("rle-zero-segments.dcm", "0 segments in the RLE header"),
+                             ("rle-too-many-segments.dcm", "33026 segments in the RLE header"),
+                             ("rle-claims-huge-image.dcm", "cannot hold the 65535 × 65535 × 2-frame image")] {
+            let path = fixturePath("dicom/bad/\(name)")
+            let file = try DICOMFile(contentsOfFile: path)
+            #expect(file.metadata.patient.name == "Doe^Jane")
+            #expect(!file.metadata.hasPixelData)
+            do {
+                _ = try file.pixels()
+                Issue.record("\(name): pixels were decoded")
+            } catch {
+                #expect(error.kind == .noPixelData && error.message.contains(text), "\(error)")
+                #expect(error.file == path)
+            }
+        }
+        #expect(peakResidentMiB() - before < 1024, "peak RSS grew from \(before) MiB to \(peakResidentMiB()) MiB")
+        // the same image with a sound header decodes: one run of 8 per row, row r holds 10 × r
+        let sound = try DICOMFile(contentsOfFile: fixturePath("dicom/bad/rle-sound.dcm")).pixels()
+        #expect(sound.shape == [1, 8, 8])
+        #expect(sound.integers() == (0..<64).map { 10 * ($0 / 8) })
+    }
+
+    /// GDCM's JPEG 2000 decoder sizes its buffer from Rows × Columns but fills it from the
+    /// codestream: MR_small_jp2klossless.dcm (a 64 × 64 codestream) relabelled as 16 × 16 would
+    /// overflow the heap by 7.5 KB. The codestream's SIZ header is checked against the attributes.
+    @Test func jpeg2000CodestreamMustMatchTheAttributes() throws {
+        let path = try #require(dicomAsset("MR_small_jp2klossless.dcm"))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var patched = 0
+        for tag: [UInt8] in [[0x28, 0x00, 0x10, 0x00], [0x28, 0x00, 0x11, 0x00]] {  // Rows, Columns (US)
+            let header = tag + Array("US".utf8) + [2, 0]
+            let at = try #require((0..<(bytes.count - header.count)).first { Array(bytes[$0..<($0 + header.count)]) == header })
+            bytes[at + header.count] = 16
+            bytes[at + header.count + 1] = 0
+            patched += 1
+        }
+        #expect(patched == 2)
+        let file = try DICOMFile(data: Data(bytes), path: "relabelled.dcm")
+        #expect(throws: DICOMError(file: "relabelled.dcm", kind: .corrupt,
+                                   "JPEG 2000 fragment 1: the codestream is 64 × 64 with 1 components, the attributes say 16 × 16 with 1")) {
+            try file.pixels()
+        }
+        // the untouched file still decodes
+        #expect(try DICOMFile(contentsOfFile: path).pixels().shape == [1, 64, 64])
+    }
+
     /// Seeded mutations (byte flips, truncations, length fields) of small files: every result is a
     /// decoded image or a DICOMError, never a crash.
     @Test func mutatedFilesNeverCrash() throws {
