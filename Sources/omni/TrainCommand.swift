@@ -177,13 +177,15 @@ struct InferCommand: ParsableCommand {
         do { corpus = try PreparedCorpus.load(manifest: manifestURL, tokenizer: loaded.tokenizer, preparation: loaded.preparation) }
         catch { throw CLIError("\(error)") }
         let output = GradMode.withoutGrad { () -> (String, [Modality: Float]) in
-            var input = StageObjective.instructionInput(loaded.model, corpus: corpus, indices: [0], generator: nil, phrasing: 0)
-            // the prompt as given (for VQA the prompt is the question itself)
-            input.text = TextEncoder.Batch(sequences: [Array(loaded.tokenizer.encode(prompt, addSpecialTokens: false).prefix(corpus.preparation.maxTextTokens))],
-                                           padID: corpus.padID)
+            // the prompt as given (for VQA the prompt is the question itself), read by the text
+            // encoder and, as a prefix, by the decoder — as in instruction tuning
+            let tokens = Array(loaded.tokenizer.encode(prompt, addSpecialTokens: false).prefix(corpus.preparation.maxTextTokens))
+            let input = StageObjective.instructionInput(loaded.model, corpus: corpus, indices: [0], prompts: [tokens])
             let out = loaded.model(input)
-            let g = loaded.model.decoder!.generate(context: out.fused, prompts: [[corpus.bosID]],
-                                                   options: GenerationOptions(maxNewTokens: maxTokens, stopTokens: [corpus.eosID]))
+            let decoder = loaded.model.decoder!
+            let g = decoder.generate(context: out.fused,
+                                     prompts: [corpus.generationPrompt(tokens, maxLength: decoder.config.maxLength, answerRoom: maxTokens)],
+                                     options: GenerationOptions(maxNewTokens: maxTokens, stopTokens: [corpus.eosID]))
             return (Evaluator.answerText(g[0].tokens, corpus: corpus), out.routed.gates(ofSample: 0))
         }
         print(output.0)

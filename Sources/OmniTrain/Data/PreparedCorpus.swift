@@ -230,18 +230,32 @@ public final class PreparedCorpus: @unchecked Sendable {
         return input
     }
 
-    /// Teacher-forcing tensors for the decoder: inputs `<bos> t…` and targets `t… <eos>` as int64
-    /// [B, T] (inputs padded with `<pad>`, targets with -100, which the loss ignores).
-    public func decoderTargets(_ indices: [Int]) -> (inputs: Tensor, targets: Tensor) {
+    /// Teacher-forcing tensors for the decoder: inputs `prefix <bos> t…` and targets
+    /// `-100… t… <eos>` as int64 [B, T] (inputs padded with `<pad>`, targets with -100, which the
+    /// loss ignores). The prefix (the instruction prompt) is read by the decoder but not predicted;
+    /// it is cut from the front so that the sequence fits `maxLength`.
+    public func decoderTargets(_ indices: [Int], prefixes: [[Int]]? = nil, maxLength: Int = .max) -> (inputs: Tensor, targets: Tensor) {
         let rows = indices.map { samples[$0].target ?? [] }
-        let t = (rows.map(\.count).max() ?? 0) + 1
+        var sequences: [([Int], [Int])] = []
+        for (k, r) in rows.enumerated() {
+            var prefix = prefixes?[k] ?? []
+            let room = max(0, maxLength - r.count - 2)
+            if prefix.count > room { prefix = Array(prefix.suffix(room)) }
+            sequences.append((prefix + [bosID] + r, Array(repeating: -100, count: prefix.count) + r + [eosID]))
+        }
+        let t = sequences.map(\.0.count).max() ?? 1
         var inputs: [Int] = [], targets: [Int] = []
-        for r in rows {
-            let i = [bosID] + r, o = r + [eosID]
+        for (i, o) in sequences {
             inputs += i + Array(repeating: padID, count: t - i.count)
             targets += o + Array(repeating: -100, count: t - o.count)
         }
         return (Tensor(inputs, shape: [rows.count, t], dtype: .int64), Tensor(targets, shape: [rows.count, t], dtype: .int64))
+    }
+
+    /// The generation prompt for a prefix: `prefix <bos>`, cut like ``decoderTargets(_:prefixes:maxLength:)``.
+    public func generationPrompt(_ prefix: [Int], maxLength: Int, answerRoom: Int) -> [Int] {
+        let room = max(0, maxLength - answerRoom - 2)
+        return Array(prefix.suffix(room)) + [bosID]
     }
 
     /// Indices of the samples whose task is `task` (any task when nil) and that carry every one of

@@ -111,12 +111,15 @@ public enum Evaluator {
         var exampleTasks: [String: Int] = [:]
         for start in stride(from: 0, to: rows.count, by: batchSize) {
             let chunk = Array(rows[start..<min(start + batchSize, rows.count)])
-            let input = StageObjective.instructionInput(model, corpus: corpus, indices: chunk, generator: nil, phrasing: 0)
+            let prompts = StageObjective.instructionPrompts(corpus: corpus, indices: chunk, generator: nil, phrasing: 0)
+            let input = StageObjective.instructionInput(model, corpus: corpus, indices: chunk, prompts: prompts)
             let out = model(input)
             gates.add(tasks: chunk.map { corpus.samples[$0].task }, gates: out.routed.gates, modalities: out.routed.modalities,
                       presence: out.encoded.mapValues(\.isPresent))
-            let generated = decoder.generate(context: out.fused, prompts: chunk.map { _ in [corpus.bosID] },
-                                             options: GenerationOptions(strategy: .greedy, maxNewTokens: corpus.preparation.maxTextTokens,
+            let room = corpus.preparation.maxTextTokens / 2
+            let generated = decoder.generate(context: out.fused,
+                                             prompts: prompts.map { corpus.generationPrompt($0, maxLength: decoder.config.maxLength, answerRoom: room) },
+                                             options: GenerationOptions(strategy: .greedy, maxNewTokens: room,
                                                                         stopTokens: [corpus.eosID]))
             for (i, g) in zip(chunk, generated) {
                 let s = corpus.samples[i]

@@ -108,7 +108,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
                 StageConfiguration(kind: .align, steps: n(500), batchSize: 64, learningRate: 1e-3, warmupSteps: 30),
                 // The encoders and projections keep what alignment taught them (instruction tuning
                 // alone would let the shared space drift: retrieval fell from 0.59 to 0.14 R@1 in a
-                // trial run); the router, co-attention and decoder learn the tasks.
+                // trial run); the router, co-attention and the decoder — which reads the prompt as
+                // a prefix — learn the tasks.
                 StageConfiguration(kind: .instruct, steps: n(400), batchSize: 48, learningRate: 7e-4, warmupSteps: 30,
                                    freeze: ["model.*_encoder.*", "model.projections.*", "model.modality_embed.*"],
                                    modalityWeights: ModalityWeights(text: 0, image: 4, audio: 2, video: 1, dicom: 0, signal: 1)),

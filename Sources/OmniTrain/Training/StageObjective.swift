@@ -74,24 +74,29 @@ public enum StageObjective {
     /// modalities are fused; the decoder learns the target by teacher forcing.
     public static func instruct(_ modules: TrainingModules, corpus: PreparedCorpus, indices: [Int], generator: Generator?,
                                 phrasing: Int? = nil) -> Tensor {
-        let input = instructionInput(modules.model, corpus: corpus, indices: indices, generator: generator, phrasing: phrasing)
+        let prompts = instructionPrompts(corpus: corpus, indices: indices, generator: generator, phrasing: phrasing)
+        let input = instructionInput(modules.model, corpus: corpus, indices: indices, prompts: prompts)
         let fused = modules.model(input).fused
-        let (ids, targets) = corpus.decoderTargets(indices)
+        // the decoder reads the prompt too (as a prefix), so it knows what is asked
+        let (ids, targets) = corpus.decoderTargets(indices, prefixes: prompts, maxLength: modules.model.decoder!.config.maxLength)
         return modules.model.decoder!.loss(ids, targets: targets, context: fused)
+    }
+
+    /// The instruction prompt tokens of each sample (phrasing fixed, or drawn from `generator`).
+    public static func instructionPrompts(corpus: PreparedCorpus, indices: [Int], generator: Generator?, phrasing: Int? = nil) -> [[Int]] {
+        indices.map { i -> [Int] in
+            let text = InstructionPrompt.text(for: corpus.samples[i], phrasing: phrasing, generator: generator)
+            return Array(corpus.tokenizer.encode(text, addSpecialTokens: false).prefix(corpus.preparation.maxTextTokens))
+        }
     }
 
     /// The model input of an instruction batch: prompt tokens as text, plus the samples' non-text
     /// modalities; tasks from the samples' task names.
-    public static func instructionInput(_ model: OmniModel, corpus: PreparedCorpus, indices: [Int], generator: Generator?,
-                                        phrasing: Int? = nil) -> OmniInput {
+    public static func instructionInput(_ model: OmniModel, corpus: PreparedCorpus, indices: [Int], prompts: [[Int]]) -> OmniInput {
         var present = indices.reduce(into: Set<Modality>()) { $0.formUnion(corpus.samples[$1].modalities) }
         present.remove(.text)
         let tasks = indices.map { model.taskIndex(corpus.samples[$0].task) ?? 0 }
         var input = corpus.input(indices, modalities: present, tasks: tasks)
-        let prompts = indices.map { i -> [Int] in
-            let text = InstructionPrompt.text(for: corpus.samples[i], phrasing: phrasing, generator: generator)
-            return Array(corpus.tokenizer.encode(text, addSpecialTokens: false).prefix(corpus.preparation.maxTextTokens))
-        }
         input.text = TextEncoder.Batch(sequences: prompts, padID: corpus.padID)
         return input
     }
