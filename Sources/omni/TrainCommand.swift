@@ -161,10 +161,15 @@ struct InferCommand: ParsableCommand {
         let dir = FileManager.default.temporaryDirectory.appending(path: "omni-infer-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+        // manifests hold relative paths: each input is copied into the temporary folder
         func absolute(_ p: String?) throws -> String? {
             guard let p else { return nil }
             guard FileManager.default.fileExists(atPath: p) else { throw CLIError("\(p): no such file") }
-            return URL(fileURLWithPath: p).standardizedFileURL.path
+            let source = URL(fileURLWithPath: p).standardizedFileURL
+            let name = "input-\(UUID().uuidString.prefix(8)).\(source.pathExtension)"
+            do { try FileManager.default.copyItem(at: source, to: dir.appending(path: name)) }
+            catch { throw CLIError("\(p): \(error.localizedDescription)") }
+            return name
         }
         let taskName = task ?? (image != nil ? "visual_question_answering" : audio != nil ? "speech_transcription"
                                 : video != nil ? "video_captioning" : "vibration_fault_classification")

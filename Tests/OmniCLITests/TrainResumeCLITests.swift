@@ -72,6 +72,17 @@ import Testing
         let weightsA = FileManager.default.contents(atPath: base + "/a/model/model.safetensors")
         let weightsB = FileManager.default.contents(atPath: base + "/b/model/model.safetensors")
         #expect(weightsA != nil && weightsA == weightsB, "killed after \(String(format: "%.1f", delay)) s of \(String(format: "%.1f", duration)) s; resumed weights differ")
+        // the trained folder answers prompts and evaluates (the micro model is not expected to be right)
+        let image = base + "/corpus/images/test-000000.png"
+        let infer = try omni(["infer", "--model", base + "/a/model", "--image", image, "--prompt", "what color are the shapes?"])
+        #expect(infer.status == 0, "stderr: \(infer.stderr)")
+        #expect((jsonObject(infer.lastLine) as? [String: Any])?["answer"] is String, "last line: \(infer.lastLine)")
+        let eval = try omni(["eval", "--model", base + "/a/model", "--manifest", base + "/corpus/test.jsonl"])
+        #expect(eval.status == 0, "stderr: \(eval.stderr)")
+        let report = try #require(jsonObject(eval.lastLine) as? [String: Any], "last line: \(eval.lastLine)")
+        #expect(report["imageTextR1"] is Double && report["vqaAccuracy"] is Double)
+        let missing = try omni(["infer", "--model", base + "/a/model", "--image", base + "/nope.png", "--prompt", "x"])
+        #expect(missing.status != 0 && missing.stderr.contains("nope.png"))
         // the logs hold each step once
         let log = try String(contentsOfFile: base + "/b/logs/train.jsonl", encoding: .utf8)
         #expect(log.split(separator: "\n").count == 11)
