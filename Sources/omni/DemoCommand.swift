@@ -3,6 +3,7 @@
 // and writes an HTML report.
 import ArgumentParser
 import Foundation
+import Logging
 import OmniData
 import OmniModels
 import OmniNN
@@ -51,19 +52,7 @@ struct DemoCommand: ParsableCommand {
 
         // 1. corpus
         var t0 = Date()
-        if FileManager.default.fileExists(atPath: corpus + "/corpus.json") {
-            print("reusing the demo corpus in \(corpus)")
-        } else {
-            print("generating the demo corpus in \(corpus) …")
-            var c = DemoCorpusConfiguration()
-            c.seed = seed
-            c.threads = threads
-            do {
-                let s = try DemoCorpus.generate(into: corpus, configuration: c, progress: { log.info("\($0)") })
-                let counts: [String] = s.manifests.keys.sorted().map { "\($0): \(s.manifests[$0]!) samples" }
-                print("  " + counts.joined(separator: ", ") + String(format: " (%.0f s)", s.seconds))
-            } catch { throw CLIError("\(corpus): \(error)") }
-        }
+        try ensureDemoCorpus(at: corpus, seed: seed, threads: threads, log: log)
         seconds["corpus"] = Date().timeIntervalSince(t0)
 
         // 2. training
@@ -116,6 +105,23 @@ struct DemoCommand: ParsableCommand {
                                  samples_per_s: Dictionary(uniqueKeysWithValues: trainer.throughput.map { ($0.key.rawValue, $0.value) }),
                                  report: html))
     }
+}
+
+/// Generates the demo corpus into `corpus` unless one is there already (its `corpus.json`).
+func ensureDemoCorpus(at corpus: String, seed: UInt64, threads: Int, log: Logger) throws {
+    if FileManager.default.fileExists(atPath: corpus + "/corpus.json") {
+        print("reusing the demo corpus in \(corpus)")
+        return
+    }
+    print("generating the demo corpus in \(corpus) …")
+    var c = DemoCorpusConfiguration()
+    c.seed = seed
+    c.threads = threads
+    do {
+        let s = try DemoCorpus.generate(into: corpus, configuration: c, progress: { log.info("\($0)") })
+        let counts: [String] = s.manifests.keys.sorted().map { "\($0): \(s.manifests[$0]!) samples" }
+        print("  " + counts.joined(separator: ", ") + String(format: " (%.0f s)", s.seconds))
+    } catch { throw CLIError("\(corpus): \(error)") }
 }
 
 /// The demo's HTML report: metrics, sample outputs, timing and the training plots.

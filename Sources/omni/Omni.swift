@@ -14,7 +14,7 @@ struct Omni: ParsableCommand {
             Results meant for scripts are printed as one JSON object on the last line of stdout; \
             logs and errors go to stderr. The log level comes from --log-level or OMNI_LOG_LEVEL.
             """,
-        subcommands: [DoctorCommand.self, InspectCommand.self, TokenizeCommand.self, EmbedCommand.self, ClassifyCommand.self, AudioCommand.self, VideoCommand.self, SignalCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self, InferCommand.self, ExplainCommand.self, DemoCommand.self, DICOMCommand.self, DataCommand.self, BenchCommand.self])
+        subcommands: [DoctorCommand.self, InspectCommand.self, TokenizeCommand.self, EmbedCommand.self, ClassifyCommand.self, AudioCommand.self, VideoCommand.self, SignalCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self, InferCommand.self, ExplainCommand.self, DemoCommand.self, AblateCommand.self, DICOMCommand.self, DataCommand.self, BenchCommand.self])
 
     /// Runs the command; errors become one line on stderr and a non-zero exit (help stays
     /// ArgumentParser's, on stdout, exit 0).

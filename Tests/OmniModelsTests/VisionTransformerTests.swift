@@ -19,7 +19,42 @@ private func fixtureViT() throws -> VisionTransformer {
     return model
 }
 
+/// The stem fixture: the same ViT with a convolutional stem of 8 and 16 channels (proj 2×2).
+let stemViTConfiguration = VisionTransformerConfiguration(
+    imageSize: 32, patchSize: 8, dimension: 32, depth: 2, heads: 2, mlpHiddenSize: 64, classCount: 5, stemChannels: [8, 16])
+
+private func fixtureStemViT() throws -> VisionTransformer {
+    let model = VisionTransformer(stemViTConfiguration, generator: Generator(seed: 9))
+    try model.load(try EncoderCheck.tensors("vit_stem", "vit_stem.safetensors"), file: "vit_stem.safetensors")
+    model.eval()
+    return model
+}
+
 @Suite struct VisionTransformerTests {
+    @Test(arguments: ["32x32", "48x40", "21x29"])
+    func convolutionalStemMatchesPyTorch(size: String) throws {
+        let model = try fixtureStemViT()
+        let packed = model.packedForInference()
+        let io = try EncoderCheck.tensors("vit_stem", "vit_stem_io.safetensors")
+        let x = try #require(io["input_\(size)"])
+        let (features, logits) = GradMode.withoutGrad { (model.features(x), model(x)) }
+        EncoderCheck.expectNear(features, try #require(io["features_\(size)"]), tolerance: 1e-4, "stem features \(size)")
+        EncoderCheck.expectNear(logits, try #require(io["logits_\(size)"]), tolerance: 1e-4, "stem logits \(size)")
+        EncoderCheck.expectNear(packed.features(x), try #require(io["features_\(size)"]), tolerance: 1e-4, "packed stem features \(size)")
+        EncoderCheck.expectNear(packed(x), try #require(io["logits_\(size)"]), tolerance: 1e-4, "packed stem logits \(size)")
+    }
+
+    @Test func convolutionalStemGridRoundsUpPerStage() {
+        // 21 → 11 → 6 rows on the stem's map, then 6 / 2 = 3 patches (⌊21/8⌋ = 2 without a stem)
+        #expect(stemViTConfiguration.grid(height: 21, width: 29) == (3, 4))
+        #expect(tinyViTConfiguration.grid(height: 21, width: 29) == (2, 3))
+        #expect(stemViTConfiguration.projectionPatchSize == 2)
+        let encoder = ImageEncoder(ImageEncoderConfiguration(backbone: .vit(stemViTConfiguration), dimension: 16), generator: Generator(seed: 1))
+        #expect(encoder.tokenCount(height: 21, width: 29) == 1 + 3 * 4)
+        let out = GradMode.withoutGrad { encoder(ImageBatch(images: [Tensor.zeros([3, 21, 29])])) }
+        #expect(out.tokens.shape == [1, 13, 16])
+    }
+
     @Test(arguments: ["32x32", "48x40", "20x29"])
     func matchesPyTorch(size: String) throws {
         let model = try fixtureViT()
@@ -169,6 +204,8 @@ private func fixtureViT() throws -> VisionTransformer {
         // a non-native grid: the resampled positions pass their gradient back to the table
         let y = Tensor.normal([1, 3, 40, 24], generator: Generator(seed: 7))
         EncoderCheck.expectGradientsEverywhere(noClass, "mean-pooled ViT at 40×24") { m in EncoderCheck.weightedSum(m(y)) }
+        let stem = VisionTransformer(stemViTConfiguration, generator: Generator(seed: 5))
+        EncoderCheck.expectGradientsEverywhere(stem, "ViT with a convolutional stem") { m in EncoderCheck.weightedSum(m(x)) }
     }
 
     @Test func presetsHaveTheirPublishedSizes() throws {
@@ -182,7 +219,7 @@ private func fixtureViT() throws -> VisionTransformer {
         #expect(out.shape == [1, 197, 192])
     }
 
-    @Test func configurationProblemsAreNamed() {
+    @Test func configurationProblemsAreNamed() throws {
         var c = tinyViTConfiguration
         c.heads = 3
         #expect(c.problem == "dimension 32 is not divisible by 3 heads")
@@ -194,5 +231,13 @@ private func fixtureViT() throws -> VisionTransformer {
         c.dimension = 30
         c.heads = 2
         #expect(c.problem == "2-D sin-cos positions need a dimension divisible by 4, got 30")
+        c = stemViTConfiguration
+        c.stemChannels = [8, 16, 16, 16]
+        #expect(c.problem == "patchSize 8 is not divisible by 2^4 (one halving per stemChannels entry)")
+        c.stemChannels = [8, 0]
+        #expect(c.problem == "stemChannels must be positive, got 0")
+        // configurations written before the stem existed still decode (no stem)
+        let old = #"{"imageSize":32,"patchSize":8,"channels":3,"dimension":32,"depth":2,"heads":2,"mlpHiddenSize":64,"classCount":5,"activation":"gelu","positionEmbedding":"learned","classToken":true,"pooling":"cls","layerNormEps":1e-6,"dropout":0}"#
+        #expect(try JSONDecoder().decode(VisionTransformerConfiguration.self, from: Data(old.utf8)) == tinyViTConfiguration)
     }
 }

@@ -154,7 +154,9 @@ public final class ImageEncoder: Module, ModalityEncoder, @unchecked Sendable {
     /// covering the same share of the image.
     public func tokenGrid(height: Int, width: Int) -> (prefix: Int, height: Int, width: Int) {
         switch configuration.backbone {
-        case .vit(let c): return (c.prefixTokenCount, height / c.patchSize, width / c.patchSize)
+        case .vit(let c):
+            let grid = c.grid(height: height, width: width)
+            return (c.prefixTokenCount, grid.height, grid.width)
         case .swin(let c):
             var (h, w) = (height / c.patchSize, width / c.patchSize)
             for _ in 1..<c.depths.count { (h, w) = ((h + 1) / 2, (w + 1) / 2) }

@@ -181,28 +181,10 @@ public final class SignalEncoder: Module, ModalityEncoder, @unchecked Sendable {
         }
     }
 
-    /// One 2-D stage: Conv2d 3×3 (stride 2 over rows, `timeStride` over time) → LayerNorm over
-    /// channels → GELU.
-    public final class Stage: Module, @unchecked Sendable {
-        @ModuleInfo(key: "conv") public var conv: Conv2d
-        @ModuleInfo(key: "layer_norm") public var layerNorm: LayerNorm
-        public let timeStride: Int
-
-        init(_ inChannels: Int, _ outChannels: Int, timeStride: Int, generator: Generator) {
-            self.timeStride = timeStride
-            super.init()
-            conv = Conv2d(inChannels, outChannels, kernel: 3, stride: IntOrPair(2, timeStride), padding: 1, generator: generator)
-            layerNorm = LayerNorm(outChannels)
-        }
-
-        /// [N, C, F, T] → [N, O, ⌈F/2⌉, T']
-        func callAsFunction(_ x: Tensor) -> Tensor {
-            layerNorm(conv(x).permuted([0, 2, 3, 1])).permuted([0, 3, 1, 2]).gelu()
-        }
-    }
-
     @ModuleInfo(key: "lift") public var lift: Conv1d?
-    @ModuleInfo(key: "stages") public var stages: [Stage]
+    /// The 2-D stages: Conv2d 3×3 (stride 2 over rows, the configured stride over time) → LayerNorm
+    /// over channels → GELU.
+    @ModuleInfo(key: "stages") public var stages: [ConvolutionStage]
     @ModuleInfo(key: "proj") public var projection: Linear
     @ModuleInfo(key: "channel_pool") public var channelPool: Linear
     @ModuleInfo(key: "dropout") var inputDropout: Dropout
@@ -227,7 +209,7 @@ public final class SignalEncoder: Module, ModalityEncoder, @unchecked Sendable {
         var channels = config.mapPlanes, rows = config.mapRows
         stages = zip(config.stageChannels, config.stageTimeStrides).map { out, timeStride in
             defer { channels = out; rows = (rows - 1) / 2 + 1 }
-            return Stage(channels, out, timeStride: timeStride, generator: generator)
+            return ConvolutionStage(channels, out, stride: IntOrPair(2, timeStride), generator: generator)
         }
         projection = Linear(channels * rows, d, generator: generator)
         channelPool = Linear(d, 1, bias: false, generator: generator)
@@ -308,7 +290,7 @@ public final class SignalEncoder: Module, ModalityEncoder, @unchecked Sendable {
 
         for stage in stages {
             map = stage(map)                                                               // [B·C, O, F', T']
-            frames = frames.map { SequenceLengths.convolutionOutput($0, kernel: 3, stride: stage.timeStride, padding: 1) }
+            frames = frames.map { SequenceLengths.convolutionOutput($0, kernel: 3, stride: stage.stride.width, padding: 1) }
             map = SequenceLengths.zeroingPadding(map, lengths: frames, axis: 3)
         }
         let t = map.shape[3]

@@ -53,9 +53,13 @@ public struct VideoEncoderConfiguration: Codable, Sendable, Equatable {
     public var layerNormEps: Float
     /// Dropout in the temporal blocks (training only).
     public var dropout: Float
+    /// Frames a training or evaluation corpus samples from each clip, uniformly spaced (nil: 8).
+    /// The encoder itself takes any count up to `maxFrames`.
+    public var clipFrames: Int?
 
     public init(frames: ImageEncoderConfiguration, depth: Int = 2, heads: Int = 4, mlpHiddenSize: Int? = nil,
-                timePositions: TimePositions = .learned, maxFrames: Int = 64, layerNormEps: Float = 1e-5, dropout: Float = 0) {
+                timePositions: TimePositions = .learned, maxFrames: Int = 64, layerNormEps: Float = 1e-5, dropout: Float = 0,
+                clipFrames: Int? = nil) {
         self.frames = frames
         self.depth = depth
         self.heads = heads
@@ -64,13 +68,20 @@ public struct VideoEncoderConfiguration: Codable, Sendable, Equatable {
         self.maxFrames = maxFrames
         self.layerNormEps = layerNormEps
         self.dropout = dropout
+        self.clipFrames = clipFrames
     }
+
+    /// Frames sampled from each clip (``clipFrames``, 8 when unset).
+    public var framesPerClip: Int { clipFrames ?? 8 }
 
     /// Why these values cannot build an encoder, or nil.
     public var problem: String? {
         if let p = frames.problem { return "frames: \(p)" }
         let d = frames.dimension
         if depth < 0 { return "depth must be non-negative, got \(depth)" }
+        if let n = clipFrames, n < 1 || (timePositions == .learned && n > maxFrames) {
+            return "clipFrames must be in 1...\(timePositions == .learned ? maxFrames : Int.max), got \(n)"
+        }
         if heads <= 0 || d % heads != 0 { return "dimension \(d) is not divisible by \(heads) heads" }
         if mlpHiddenSize <= 0 { return "mlpHiddenSize must be positive, got \(mlpHiddenSize)" }
         if timePositions == .learned && maxFrames <= 0 { return "maxFrames must be positive, got \(maxFrames)" }

@@ -56,14 +56,16 @@ public struct PackedVisionTransformer: Sendable {
             let c = configuration
             precondition(images.rank == 4 && images.shape[1] == c.channels,
                          "PackedVisionTransformer: images must be [B, \(c.channels), H, W], got \(images.shape)")
-            let (b, h, w, p, d) = (images.shape[0], images.shape[2], images.shape[3], c.patchSize, c.dimension)
-            let (gh, gw) = (h / p, w / p)
-            precondition(gh > 0 && gw > 0, "PackedVisionTransformer: image \(h)×\(w) is smaller than one \(p)-pixel patch")
-            var image = images
-            if gh * p != h { image = image.narrowed(axis: 2, start: 0, length: gh * p) }
-            if gw * p != w { image = image.narrowed(axis: 3, start: 0, length: gw * p) }
-            let patches = image.reshaped([b, c.channels, gh, p, gw, p]).permuted([0, 2, 4, 1, 3, 5])
-                .reshaped([b * gh * gw, c.channels * p * p])                                    // [B·gh·gw, C·p·p]
+            let (gh, gw) = c.grid(height: images.shape[2], width: images.shape[3])
+            precondition(gh > 0 && gw > 0,
+                         "PackedVisionTransformer: image \(images.shape[2])×\(images.shape[3]) is smaller than one \(c.patchSize)-pixel patch")
+            // the convolutional stem (if any) runs as in the module; the projection is one GEMM
+            var image = model.patchEmbedding.stem.reduce(images) { $1($0) }                   // [B, C', H', W']
+            let (b, ch, p, d) = (image.shape[0], image.shape[1], c.projectionPatchSize, c.dimension)
+            if gh * p != image.shape[2] { image = image.narrowed(axis: 2, start: 0, length: gh * p) }
+            if gw * p != image.shape[3] { image = image.narrowed(axis: 3, start: 0, length: gw * p) }
+            let patches = image.reshaped([b, ch, gh, p, gw, p]).permuted([0, 2, 4, 1, 3, 5])
+                .reshaped([b * gh * gw, ch * p * p])                                            // [B·gh·gw, C'·p'·p']
             let tokens = (patch(patches).reshaped([b, gh * gw, d]) + model.positions(gridHeight: gh, gridWidth: gw))
             guard let classToken else { return tokens }
             return Tensor.concatenated([classToken.reshaped([1, 1, d]).expanded(to: [b, 1, d]), tokens], axis: 1)

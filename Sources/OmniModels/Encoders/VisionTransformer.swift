@@ -2,6 +2,11 @@
 // Image Recognition at Scale" (arXiv:2010.11929), laid out as timm's `VisionTransformer`:
 //
 //   patch_embed.proj          Conv2d(C → D, kernel = stride = patch): one token per patch
+//   patch_embed.stem.N        optional convolutional stem (Xiao et al. 2021, "Early Convolutions
+//                             Help Transformers See Better", arXiv:2106.14881): n stages of
+//                             Conv2d 3×3 stride 2 → LayerNorm over channels → GELU
+//                             (OmniNN's ConvolutionStage); proj then has kernel = stride = p/2ⁿ
+//                             over the stem's map (1×1 when p = 2ⁿ)
 //   cls_token                 [1, 1, D] learned class token, prepended (optional)
 //   pos_embed                 [1, 1 + gh·gw, D] learned positions (absent with 2-D sin-cos positions)
 //   blocks.N                  pre-LN Transformer blocks (OmniNN's TransformerEncoderLayer):
@@ -20,7 +25,9 @@
 // identity. Pixels beyond the last whole patch are dropped, as the strided convolution does.
 //
 // Shapes: B batch, C channels, H×W pixels, p patch, gh×gw = ⌊H/p⌋×⌊W/p⌋ patch grid, P prefix
-// tokens (1 with a class token, else 0), N = P + gh·gw tokens, D model width.
+// tokens (1 with a class token, else 0), N = P + gh·gw tokens, D model width. With a stem of n
+// stages each side goes h → ⌈h/2⌉ n times before the ⌊·/(p/2ⁿ)⌋ patching (the same grid as
+// ⌊H/p⌋ when p divides H).
 import Foundation
 import OmniNN
 import OmniTensor
@@ -78,11 +85,15 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
     public var layerNormEps: Float
     /// Dropout on attention weights and residual branches (training only).
     public var dropout: Float
+    /// Output channels of each stage of a convolutional stem (3×3, stride 2, LayerNorm, GELU)
+    /// before the patch projection; nil or empty: the plain patchifying convolution. The patch
+    /// size must be divisible by 2^stages.
+    public var stemChannels: [Int]?
 
     public init(imageSize: Int = 224, patchSize: Int = 16, channels: Int = 3, dimension: Int = 192, depth: Int = 12,
                 heads: Int = 3, mlpHiddenSize: Int = 768, classCount: Int = 1000, activation: Activation = .gelu,
                 positionEmbedding: PositionEmbedding = .learned, classToken: Bool = true, pooling: Pooling = .classToken,
-                layerNormEps: Float = 1e-6, dropout: Float = 0) {
+                layerNormEps: Float = 1e-6, dropout: Float = 0, stemChannels: [Int]? = nil) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.channels = channels
@@ -97,6 +108,7 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
         self.pooling = pooling
         self.layerNormEps = layerNormEps
         self.dropout = dropout
+        self.stemChannels = stemChannels
     }
 
     /// ViT-Ti/16 at 224 px (timm's `vit_tiny_patch16_224`): patch 16, width 192, 12 blocks of 3
@@ -112,7 +124,22 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
     ]
 
     /// Patches per side of the native grid.
-    public var nativeGrid: Int { imageSize / patchSize }
+    public var nativeGrid: Int { grid(height: imageSize, width: imageSize).height }
+
+    /// The stem's stages (empty without a stem).
+    public var stemStages: [Int] { stemChannels ?? [] }
+
+    /// Side of the patch the projection sees on the stem's map: p / 2^stages (p without a stem).
+    public var projectionPatchSize: Int { patchSize >> stemStages.count }
+
+    /// The patch grid of an H×W image: (⌊H/p⌋, ⌊W/p⌋) without a stem; with n stem stages each side
+    /// is first halved n times rounding up (stride-2 3×3 convolutions with padding 1), then
+    /// divided by p/2ⁿ rounding down.
+    public func grid(height: Int, width: Int) -> (height: Int, width: Int) {
+        var (h, w) = (height, width)
+        for _ in stemStages { (h, w) = ((h + 1) / 2, (w + 1) / 2) }
+        return (h / projectionPatchSize, w / projectionPatchSize)
+    }
     /// Tokens before the patch tokens (the class token, if any).
     public var prefixTokenCount: Int { classToken ? 1 : 0 }
 
@@ -128,6 +155,10 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
             return "2-D sin-cos positions need a dimension divisible by 4, got \(dimension)"
         }
         if pooling == .classToken && !classToken { return "pooling \"cls\" needs a class token" }
+        if let bad = stemStages.first(where: { $0 <= 0 }) { return "stemChannels must be positive, got \(bad)" }
+        if !stemStages.isEmpty && (patchSize % (1 << stemStages.count) != 0) {
+            return "patchSize \(patchSize) is not divisible by 2^\(stemStages.count) (one halving per stemChannels entry)"
+        }
         if !(layerNormEps > 0) { return "layerNormEps must be positive, got \(layerNormEps)" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1), got \(dropout)" }
         return nil
@@ -149,16 +180,24 @@ public struct VisionTransformerConfiguration: Codable, Sendable, Equatable {
 /// let tokens = GradMode.withoutGrad { vit.features(images) }  // [B, 197, 192]
 /// ```
 public final class VisionTransformer: Module, @unchecked Sendable {
-    /// The patch embedding (`patch_embed`): a convolution whose kernel and stride are the patch.
+    /// The patch embedding (`patch_embed`): an optional convolutional stem, then a convolution
+    /// whose kernel and stride are the (remaining) patch.
     public final class PatchEmbedding: Module, @unchecked Sendable {
+        @ModuleInfo(key: "stem") public var stem: [ConvolutionStage]
         @ModuleInfo(key: "proj") public var projection: Conv2d
+        /// The patch side in input pixels.
         public let patchSize: Int
 
-        public init(channels: Int, dimension: Int, patchSize: Int, generator: Generator) {
+        public init(channels: Int, dimension: Int, patchSize: Int, stemChannels: [Int] = [], generator: Generator) {
             self.patchSize = patchSize
             super.init()
-            projection = Conv2d(channels, dimension, kernel: IntOrPair(patchSize), stride: IntOrPair(patchSize),
-                                generator: generator)
+            var c = channels
+            stem = stemChannels.map { out in
+                defer { c = out }
+                return ConvolutionStage(c, out, stride: 2, generator: generator)
+            }
+            let p = patchSize >> stemChannels.count
+            projection = Conv2d(c, dimension, kernel: IntOrPair(p), stride: IntOrPair(p), generator: generator)
         }
 
         /// [B, C, H, W] → [B, gh·gw, D] in row-major patch order.
@@ -167,7 +206,8 @@ public final class VisionTransformer: Module, @unchecked Sendable {
         /// the patches are gathered once ([B·gh·gw, C·p·p]) and multiplied by the kernel seen as
         /// [D, C·p·p], one GEMM instead of oneDNN's im2col path.
         public func callAsFunction(_ x: Tensor) -> Tensor {
-            let grid = patchProjection(x, weight: projection.weight, bias: projection.bias)   // [B, gh, gw, D]
+            let map = stem.reduce(x) { $1($0) }                                                // [B, C', H', W']
+            let grid = patchProjection(map, weight: projection.weight, bias: projection.bias)   // [B, gh, gw, D]
             return grid.reshaped([grid.shape[0], grid.shape[1] * grid.shape[2], grid.shape[3]])
         }
     }
@@ -190,7 +230,8 @@ public final class VisionTransformer: Module, @unchecked Sendable {
         self.configuration = configuration
         super.init()
         let c = configuration, d = c.dimension
-        patchEmbedding = PatchEmbedding(channels: c.channels, dimension: d, patchSize: c.patchSize, generator: generator)
+        patchEmbedding = PatchEmbedding(channels: c.channels, dimension: d, patchSize: c.patchSize, stemChannels: c.stemStages,
+                                        generator: generator)
         classToken = c.classToken ? Tensor.normal([1, 1, d], std: 0.02, generator: generator) : nil
         positionTable = c.positionEmbedding == .learned
             ? Tensor.normal([1, c.prefixTokenCount + c.nativeGrid * c.nativeGrid, d], std: 0.02, generator: generator) : nil
@@ -205,9 +246,10 @@ public final class VisionTransformer: Module, @unchecked Sendable {
     /// Token width D.
     public var dimension: Int { configuration.dimension }
 
-    /// The patch grid of an H×W image: (⌊H/p⌋, ⌊W/p⌋).
+    /// The patch grid of an H×W image: (⌊H/p⌋, ⌊W/p⌋) without a stem (see
+    /// ``VisionTransformerConfiguration/grid(height:width:)``).
     public func grid(height: Int, width: Int) -> (height: Int, width: Int) {
-        (height / configuration.patchSize, width / configuration.patchSize)
+        configuration.grid(height: height, width: width)
     }
 
     // MARK: Positions
@@ -390,7 +432,8 @@ public final class VisionTransformer: Module, @unchecked Sendable {
 
     public override var summary: String {
         let c = configuration
-        return "VisionTransformer(patch \(c.patchSize), dim \(c.dimension), depth \(c.depth), heads \(c.heads), \(c.positionEmbedding.rawValue) positions)"
+        let stem = c.stemStages.isEmpty ? "" : ", stem \(c.stemStages)"
+        return "VisionTransformer(patch \(c.patchSize)\(stem), dim \(c.dimension), depth \(c.depth), heads \(c.heads), \(c.positionEmbedding.rawValue) positions)"
     }
 }
 

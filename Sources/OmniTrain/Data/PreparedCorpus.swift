@@ -62,8 +62,8 @@ public struct CorpusPreparation: Sendable {
         self.signalRate = signalRate; self.maxTextTokens = maxTextTokens; self.melFilters = melFilters; self.threads = threads
     }
 
-    /// The settings a model configuration implies (image side from its ViT, signal rate from its
-    /// signal encoder), with Whisper's 80-mel filters from the fetched assets.
+    /// The settings a model configuration implies (image side from its ViT, frames per clip from
+    /// its video encoder, signal rate from its signal encoder), with Whisper's 80-mel filters from the fetched assets.
     public static func forModel(_ c: OmniModelConfiguration, threads: Int = 2) throws -> CorpusPreparation {
         var side = 64
         if case .vit(let v)? = c.image?.backbone { side = v.imageSize }
@@ -71,7 +71,7 @@ public struct CorpusPreparation: Sendable {
         guard let filters = try? NPZ.read(contentsOf: path)["mel_80"] else {
             throw OmniModelError(file: path, "Whisper's mel filters are missing (run scripts/fetch-assets)")
         }
-        return CorpusPreparation(imageSide: side, videoFrames: 8, signalRate: c.signal?.sampleRate ?? 2000,
+        return CorpusPreparation(imageSide: side, videoFrames: c.video?.framesPerClip ?? 8, signalRate: c.signal?.sampleRate ?? 2000,
                                  maxTextTokens: c.text?.maxLength ?? 48, melFilters: filters, threads: threads)
     }
 }

@@ -111,19 +111,12 @@ public enum Evaluator {
         var exampleTasks: [String: Int] = [:]
         for start in stride(from: 0, to: rows.count, by: batchSize) {
             let chunk = Array(rows[start..<min(start + batchSize, rows.count)])
-            let prompts = StageObjective.instructionPrompts(corpus: corpus, indices: chunk, generator: nil, phrasing: 0)
-            let input = StageObjective.instructionInput(model, corpus: corpus, indices: chunk, prompts: prompts)
-            let out = model(input)
+            let (generated, out) = answers(model, decoder: decoder, corpus: corpus, indices: chunk)
             gates.add(tasks: chunk.map { corpus.samples[$0].task }, gates: out.routed.gates, modalities: out.routed.modalities,
                       presence: out.encoded.mapValues(\.isPresent))
-            let room = corpus.preparation.maxTextTokens / 2
-            let generated = decoder.generate(context: out.fused,
-                                             prompts: prompts.map { corpus.generationPrompt($0, maxLength: decoder.config.maxLength, answerRoom: room) },
-                                             options: GenerationOptions(strategy: .greedy, maxNewTokens: room,
-                                                                        stopTokens: [corpus.eosID]))
             for (i, g) in zip(chunk, generated) {
                 let s = corpus.samples[i]
-                let output = answerText(g.tokens, corpus: corpus), target = s.targetText!
+                let output = g, target = s.targetText!
                 let exact = output.lowercased() == target.lowercased()
                 switch s.task {
                 case "visual_question_answering":
@@ -161,5 +154,53 @@ public enum Evaluator {
         for (task, byModality) in gates.summaries {
             report.gates[task] = Dictionary(uniqueKeysWithValues: byModality.map { ($0.key.rawValue, $0.value.mean) })
         }
+    }
+
+    /// Greedy answers (phrasing 0 of each task's prompt) for the samples at `indices`, and the
+    /// fusion output they were generated from. `dropping` removes one modality from the input:
+    /// `.text` drops the prompt both from the fused text stream and from the decoder's prefix (the
+    /// decoder then starts from `<bos>` alone); any other modality drops its encoder input.
+    static func answers(_ model: OmniModel, decoder: TextDecoder, corpus: PreparedCorpus, indices: [Int],
+                        dropping: Modality? = nil) -> (answers: [String], output: FusedOutput) {
+        var prompts = StageObjective.instructionPrompts(corpus: corpus, indices: indices, generator: nil, phrasing: 0)
+        var input = StageObjective.instructionInput(model, corpus: corpus, indices: indices, prompts: prompts)
+        switch dropping {
+        case .text?: input.text = nil; prompts = prompts.map { _ in [] }
+        case .image?, .dicom?: input.image = nil
+        case .audio?: input.audio = nil
+        case .video?: input.video = nil
+        case .signal?: input.signal = nil
+        case nil: break
+        }
+        let out = model(input)
+        let room = corpus.preparation.maxTextTokens / 2
+        let generated = decoder.generate(context: out.fused,
+                                         prompts: prompts.map { corpus.generationPrompt($0, maxLength: decoder.config.maxLength, answerRoom: room) },
+                                         options: GenerationOptions(strategy: .greedy, maxNewTokens: room, stopTokens: [corpus.eosID]))
+        return (generated.map { answerText($0.tokens, corpus: corpus) }, out)
+    }
+
+    /// The modality-bias score (``ModalityBias``, docs/metrics.md) of visual question answering:
+    /// exact-match accuracy on the question samples with every input, with the image removed, and
+    /// with the question removed (from the fused text and the decoder's prefix). Nil without
+    /// question samples that carry an image.
+    public static func vqaModalityBias(_ model: OmniModel, corpus: PreparedCorpus, batchSize: Int = 32) -> ModalityBias? {
+        guard let decoder = model.decoder else { return nil }
+        let rows = corpus.indices(task: "visual_question_answering", having: [.image]).filter { corpus.samples[$0].targetText != nil }
+        guard !rows.isEmpty else { return nil }
+        model.eval()
+        func accuracy(dropping: Modality?) -> Double {
+            GradMode.withoutGrad {
+                var right = 0
+                for start in stride(from: 0, to: rows.count, by: batchSize) {
+                    let chunk = Array(rows[start..<min(start + batchSize, rows.count)])
+                    let out = answers(model, decoder: decoder, corpus: corpus, indices: chunk, dropping: dropping).answers
+                    right += zip(chunk, out).filter { $1.lowercased() == corpus.samples[$0].targetText!.lowercased() }.count
+                }
+                return Double(right) / Double(rows.count)
+            }
+        }
+        return ModalityBias(fullAccuracy: accuracy(dropping: nil),
+                            ablatedAccuracy: [.image: accuracy(dropping: .image), .text: accuracy(dropping: .text)])
     }
 }

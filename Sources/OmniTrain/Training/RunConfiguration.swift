@@ -15,6 +15,22 @@ public enum StageKind: String, Codable, Sendable, CaseIterable {
     case instruct
 }
 
+/// A contrastive term added to a non-alignment stage's loss: each step also draws `batchSize`
+/// (modality, text) pairs with `modalityWeights` (as the align stage does, only describing texts)
+/// and adds `weight` × their symmetric InfoNCE at the temperature alignment learned. It keeps an
+/// encoder that a stage unfreezes tied to the shared space — e.g. instruction tuning that adapts
+/// the image encoder while the text encoder, the anchor, stays frozen.
+public struct AlignmentTerm: Codable, Sendable, Equatable {
+    public var weight: Float
+    public var batchSize: Int
+    public var modalityWeights: ModalityWeights
+
+    public init(weight: Float = 1, batchSize: Int = 32,
+                modalityWeights: ModalityWeights = ModalityWeights(text: 0, image: 1, audio: 0, video: 0, dicom: 0, signal: 0)) {
+        self.weight = weight; self.batchSize = batchSize; self.modalityWeights = modalityWeights
+    }
+}
+
 /// One stage's schedule and optimiser settings.
 public struct StageConfiguration: Codable, Sendable, Equatable {
     public var kind: StageKind
@@ -35,15 +51,17 @@ public struct StageConfiguration: Codable, Sendable, Equatable {
     public var evaluateEvery: Int
     /// Stop the stage after this many evaluations without improvement (nil: never).
     public var patience: Int?
+    /// A contrastive term added to this stage's loss (instruct only; nil: none).
+    public var alignment: AlignmentTerm?
 
     public init(kind: StageKind, steps: Int, batchSize: Int = 32, learningRate: Float = 1e-3, warmupSteps: Int = 20,
                 weightDecay: Float = 0.01, clipNorm: Float? = 1, accumulation: Int = 1, freeze: [String] = [],
                 modalityWeights: ModalityWeights = ModalityWeights(text: 0, image: 3, audio: 3, video: 1, dicom: 0, signal: 1),
-                evaluateEvery: Int = 0, patience: Int? = nil) {
+                evaluateEvery: Int = 0, patience: Int? = nil, alignment: AlignmentTerm? = nil) {
         self.kind = kind; self.steps = steps; self.batchSize = batchSize; self.learningRate = learningRate
         self.warmupSteps = warmupSteps; self.weightDecay = weightDecay; self.clipNorm = clipNorm
         self.accumulation = accumulation; self.freeze = freeze; self.modalityWeights = modalityWeights
-        self.evaluateEvery = evaluateEvery; self.patience = patience
+        self.evaluateEvery = evaluateEvery; self.patience = patience; self.alignment = alignment
     }
 }
 
@@ -91,6 +109,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             if s.batchSize < 2 { out.append("stages.\(i).batchSize must be at least 2 (contrastive pairs need two samples)") }
             if s.accumulation < 1 { out.append("stages.\(i).accumulation must be at least 1") }
             if !(s.learningRate > 0) { out.append("stages.\(i).learningRate must be positive") }
+            if let a = s.alignment {
+                if s.kind != .instruct { out.append("stages.\(i).alignment: only an instruct stage takes an alignment term") }
+                if a.batchSize < 2 { out.append("stages.\(i).alignment.batchSize must be at least 2") }
+                if !(a.weight > 0) { out.append("stages.\(i).alignment.weight must be positive") }
+            }
         }
         if vocabularySize < 256 + SpecialToken.all.count { out.append("vocabularySize must be at least \(256 + SpecialToken.all.count)") }
         if threads < 1 { out.append("threads must be at least 1") }
@@ -105,14 +128,21 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             preset: "tiny", corpus: corpus, vocabularySize: 512, seed: seed, threads: 2,
             stages: [
                 StageConfiguration(kind: .pretrain, steps: n(60), batchSize: 32, learningRate: 1e-3, warmupSteps: 10),
-                StageConfiguration(kind: .align, steps: n(500), batchSize: 64, learningRate: 1e-3, warmupSteps: 30),
-                // The encoders and projections keep what alignment taught them (instruction tuning
-                // alone would let the shared space drift: retrieval fell from 0.59 to 0.14 R@1 in a
-                // trial run); the router, co-attention and the decoder — which reads the prompt as
-                // a prefix — learn the tasks.
+                // images 4 : audio 2 : video ½ : signal 1 — a video clip costs eight image encodings
+                StageConfiguration(kind: .align, steps: n(500), batchSize: 64, learningRate: 1e-3, warmupSteps: 30,
+                                   modalityWeights: ModalityWeights(text: 0, image: 4, audio: 2, video: 0.5, dicom: 0, signal: 1)),
+                // The text, audio, video and signal encoders and their projections keep what
+                // alignment taught them (instruction tuning alone would let the shared space drift:
+                // retrieval fell from 0.59 to 0.14 R@1 in a trial run that trained them). The image
+                // encoder keeps learning — VQA needs shapes and counts out of its tokens — held to
+                // the frozen text anchor by a contrastive term on image–caption pairs. The router,
+                // co-attention and the decoder, which reads the prompt as a prefix, learn the tasks.
                 StageConfiguration(kind: .instruct, steps: n(400), batchSize: 48, learningRate: 7e-4, warmupSteps: 30,
-                                   freeze: ["model.*_encoder.*", "model.projections.*", "model.modality_embed.*"],
-                                   modalityWeights: ModalityWeights(text: 0, image: 4, audio: 2, video: 1, dicom: 0, signal: 1)),
+                                   freeze: ["model.text_encoder.*", "model.audio_encoder.*", "model.video_encoder.*",
+                                            "model.signal_encoder.*", "model.projections.text.*", "model.projections.audio.*",
+                                            "model.projections.video.*", "model.projections.signal.*", "model.modality_embed.*"],
+                                   modalityWeights: ModalityWeights(text: 0, image: 5, audio: 2, video: 0.5, dicom: 0, signal: 1),
+                                   alignment: AlignmentTerm(weight: 1, batchSize: 32)),
             ],
             checkpointEvery: 50)
     }

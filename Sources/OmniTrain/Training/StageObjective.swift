@@ -56,14 +56,52 @@ public enum StageObjective {
         }
     }
 
+    /// The indices grouped by the set of modalities their samples carry, groups in order of first
+    /// appearance and indices in batch order within each.
+    ///
+    /// Encoders and fusion see each group as its own batch: a mixed batch would carry every sample
+    /// through every stream — an image question padded with a recording's 150 audio tokens and a
+    /// clip's frames through co-attention and the decoder's cross-attention, an image row through
+    /// the audio encoder as zeros. Every encoder and the fusion keep padded positions at exactly
+    /// 0 and never attend to them, so a sample's outputs do not depend on its batch: grouping
+    /// changes the cost, not the results (up to float rounding).
+    public static func groupedByModalities(_ indices: [Int], corpus: PreparedCorpus) -> [[Int]] {
+        groupPositions(indices, corpus: corpus).map { $0.map { indices[$0] } }
+    }
+
+    /// ``groupedByModalities(_:corpus:)`` as positions into `indices`.
+    static func groupPositions(_ indices: [Int], corpus: PreparedCorpus) -> [[Int]] {
+        var order: [[Modality]] = [], groups: [[Modality]: [Int]] = [:]
+        for (position, i) in indices.enumerated() {
+            let key = corpus.samples[i].modalities.sorted()
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(position)
+        }
+        return order.map { groups[$0]! }
+    }
+
     /// Contrastive alignment of every modality in the batch to text (InfoNCE, learnable temperature).
+    /// Each group of samples with the same modalities is encoded as its own batch (see
+    /// ``groupedByModalities(_:corpus:)``); the loss is the one over the whole batch.
     public static func align(_ modules: TrainingModules, corpus: PreparedCorpus, indices: [Int], taskIndex: Int)
         -> (loss: Tensor, parts: [String: Tensor]) {
-        let present = indices.reduce(into: Set<Modality>()) { $0.formUnion(corpus.samples[$1].modalities) }
-        let input = corpus.input(indices, modalities: present, tasks: Array(repeating: taskIndex, count: indices.count))
-        let encoded = modules.model.encode(input)
-        let embeddings = modules.model.embeddings(encoded)
-        let presence = encoded.mapValues(\.isPresent)
+        let model = modules.model
+        let groups = groupedByModalities(indices, corpus: corpus)
+        let all = indices.reduce(into: Set<Modality>()) { $0.formUnion(corpus.samples[$1].modalities) }
+        var rows: [Modality: [Tensor]] = [:], present: [Modality: [Tensor]] = [:]
+        for group in groups {
+            let modalities = corpus.samples[group[0]].modalities
+            let input = corpus.input(group, modalities: modalities, tasks: Array(repeating: taskIndex, count: group.count))
+            let encoded = model.encode(input)
+            let embeddings = model.embeddings(encoded)                                          // each [n, E]
+            let width = embeddings.values.first?.shape[1] ?? model.configuration.heads.embeddingDimension
+            for m in all {
+                rows[m, default: []].append(embeddings[m] ?? Tensor.zeros([group.count, width]))
+                present[m, default: []].append(encoded[m]?.isPresent ?? Tensor.zeros([group.count], dtype: .bool))
+            }
+        }
+        let embeddings = rows.mapValues { Tensor.concatenated($0, axis: 0) }                     // [B, E], rows by group
+        let presence = present.mapValues { Tensor.concatenated($0, axis: 0) }                    // bool [B]
         let out = ContrastiveLoss(pairing: .anchor(.text))(embeddings, presence: presence, scale: modules.logitScale())
         var parts: [String: Tensor] = [:]
         for (pair, loss) in out.pairs { parts["\(pair)"] = loss }
@@ -71,15 +109,24 @@ public enum StageObjective {
     }
 
     /// Instruction tuning: the prompt (rendered from the task registry) and the sample's other
-    /// modalities are fused; the decoder learns the target by teacher forcing.
+    /// modalities are fused; the decoder learns the target by teacher forcing. Each group of
+    /// samples with the same modalities is fused as its own batch (see
+    /// ``groupedByModalities(_:corpus:)``); the loss is the groups' token-mean cross-entropies
+    /// weighted by their share of the batch's samples.
     public static func instruct(_ modules: TrainingModules, corpus: PreparedCorpus, indices: [Int], generator: Generator?,
                                 phrasing: Int? = nil) -> Tensor {
         let prompts = instructionPrompts(corpus: corpus, indices: indices, generator: generator, phrasing: phrasing)
-        let input = instructionInput(modules.model, corpus: corpus, indices: indices, prompts: prompts)
-        let fused = modules.model(input).fused
-        // the decoder reads the prompt too (as a prefix), so it knows what is asked
-        let (ids, targets) = corpus.decoderTargets(indices, prefixes: prompts, maxLength: modules.model.decoder!.config.maxLength)
-        return modules.model.decoder!.loss(ids, targets: targets, context: fused)
+        var total: Tensor? = nil
+        for positions in groupPositions(indices, corpus: corpus) {
+            let group = positions.map { indices[$0] }, groupPrompts = positions.map { prompts[$0] }
+            let input = instructionInput(modules.model, corpus: corpus, indices: group, prompts: groupPrompts)
+            let fused = modules.model(input).fused
+            // the decoder reads the prompt too (as a prefix), so it knows what is asked
+            let (ids, targets) = corpus.decoderTargets(group, prefixes: groupPrompts, maxLength: modules.model.decoder!.config.maxLength)
+            let loss = modules.model.decoder!.loss(ids, targets: targets, context: fused) * (Float(group.count) / Float(indices.count))
+            total = total.map { $0 + loss } ?? loss
+        }
+        return total!
     }
 
     /// The instruction prompt tokens of each sample (phrasing fixed, or drawn from `generator`).

@@ -137,8 +137,12 @@ public final class Trainer: @unchecked Sendable {
             let need: Set<Modality> = stage.kind == .align ? [.text, m] : [m]
             let indices = train.indices(having: need).filter { i in
                 let s = train.samples[i]
-                if stage.kind == .instruct { return s.target != nil && modules.model.taskIndex(s.task) != nil && s.task != "cross_modal_retrieval" }
-                return true
+                switch stage.kind {
+                case .instruct: return s.target != nil && modules.model.taskIndex(s.task) != nil && s.task != "cross_modal_retrieval"
+                // contrastive pairs need a text that describes the sample, not a question about it
+                case .align: return (try? TaskRegistry.builtIn.task(named: s.task))?.category.textDescribesInput ?? true
+                case .pretrain: return true
+                }
             }
             let w = stage.modalityWeights[m]
             if !indices.isEmpty && w > 0 { out.append((m, indices, w)) }
@@ -193,6 +197,12 @@ public final class Trainer: @unchecked Sendable {
         sampler.state = position.sampler
         masking.state = position.masking
         let pools = pools(for: stage)
+        let alignmentPools = stage.alignment.map { term in
+            self.pools(for: StageConfiguration(kind: .align, steps: 0, batchSize: term.batchSize, modalityWeights: term.modalityWeights))
+        }
+        if let alignmentPools, alignmentPools.isEmpty {
+            throw OmniModelError(file: run.corpus + "/train.jsonl", "no (modality, text) pairs for the \(stage.kind.rawValue) stage's alignment term")
+        }
         var pretrainPools: [Modality: [Int]] = [:]
         for m in [Modality.text, .image, .audio] { pretrainPools[m] = train.indices(having: [m]) }
         let pretrainModalities: [Modality] = [.text, .image, .audio].filter { m in
@@ -239,7 +249,13 @@ public final class Trainer: @unchecked Sendable {
                     case .instruct:
                         let indices = drawBatch(pools, size: stage.batchSize, generator: sampler)
                         samples += indices.count
-                        return StageObjective.instruct(m, corpus: train, indices: indices, generator: sampler)
+                        let loss = StageObjective.instruct(m, corpus: train, indices: indices, generator: sampler)
+                        guard let term = stage.alignment, let alignmentPools else { return loss }
+                        parts["instruct"] = Double(loss.item())
+                        let pairs = drawBatch(alignmentPools, size: term.batchSize, generator: sampler)
+                        let (alignment, p) = StageObjective.align(m, corpus: train, indices: pairs, taskIndex: alignTask)
+                        for (k, v) in p { parts[k] = Double(v.item()) }
+                        return loss + alignment * term.weight
                     }
                 }
                 lossValue += value.item() / Float(stage.accumulation)
