@@ -53,7 +53,12 @@ int omni_dnnl_int8_exact(void) {
 #define CACHE_CAP 256
 // A primitive is created for a thread count (oneDNN sizes scratchpads and work splits by it), so
 // the count is part of the key, and every lookup first makes this thread's OpenMP count Omni's.
-typedef struct { int64_t key[KEY_WORDS]; int nthr; dnnl_primitive_t prim; dnnl_primitive_desc_t pd; uint64_t used; } cache_entry;
+// A cached primitive and the number of executions using it right now. A primitive evicted while
+// another thread executes it is destroyed by the last release; evicting used to leak it instead,
+// which with varying batch shapes (training batches split by modality) came to gigabytes of JIT
+// kernels in a long run.
+typedef struct { dnnl_primitive_t prim; dnnl_primitive_desc_t pd; int refs; int evicted; } cached_prim;
+typedef struct { int64_t key[KEY_WORDS]; int nthr; cached_prim *p; uint64_t used; } cache_entry;
 static cache_entry g_cache[CACHE_CAP];
 static int g_cache_n = 0;
 static uint64_t g_tick = 0;
@@ -66,40 +71,78 @@ int64_t omni_dnnl_cache_size(void) {
     return n;
 }
 
-static int cache_get(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_primitive_desc_t *pd) {
+static void cached_destroy(cached_prim *p) {
+    dnnl_primitive_destroy(p->prim);
+    dnnl_primitive_desc_destroy(p->pd);
+    free(p);
+}
+
+// The primitive cached under `key` for this thread count, held for one execution (give it back
+// with cache_release), or NULL.
+static cached_prim *cache_get(const int64_t *key) {
     int nthr = omni_sync_omp_threads();
     pthread_mutex_lock(&g_cache_lock);
     for (int i = 0; i < g_cache_n; i++)
         if (g_cache[i].nthr == nthr && memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
             g_cache[i].used = ++g_tick;
-            *prim = g_cache[i].prim; *pd = g_cache[i].pd;
+            cached_prim *p = g_cache[i].p;
+            p->refs++;
             pthread_mutex_unlock(&g_cache_lock);
-            return 1;
+            return p;
         }
     pthread_mutex_unlock(&g_cache_lock);
-    return 0;
+    return NULL;
 }
 
-// Takes ownership of prim/pd. Returns the cached pair (another thread may have inserted first).
-// Evicted primitives are leaked deliberately: another thread may still be executing them.
-static void cache_put(const int64_t *key, dnnl_primitive_t *prim, const_dnnl_primitive_desc_t *pd) {
+// Takes ownership of prim/pd and returns the cached primitive for `key`, held for one execution
+// (another thread may have cached the same key first: then the new pair is destroyed and that
+// one returned). The least recently used entry makes room when the cache is full. NULL when out
+// of memory (prim/pd destroyed).
+static cached_prim *cache_put(const int64_t *key, dnnl_primitive_t prim, dnnl_primitive_desc_t pd) {
     int nthr = omni_sync_omp_threads();
+    cached_prim *fresh = malloc(sizeof *fresh), *evicted = NULL;
     pthread_mutex_lock(&g_cache_lock);
     for (int i = 0; i < g_cache_n; i++)
         if (g_cache[i].nthr == nthr && memcmp(g_cache[i].key, key, sizeof(int64_t) * KEY_WORDS) == 0) {
-            *prim = g_cache[i].prim; *pd = g_cache[i].pd;
+            cached_prim *p = g_cache[i].p;
+            p->refs++;
             pthread_mutex_unlock(&g_cache_lock);
-            return;
+            free(fresh);
+            dnnl_primitive_destroy(prim);
+            dnnl_primitive_desc_destroy(pd);
+            return p;
         }
+    if (!fresh) {
+        pthread_mutex_unlock(&g_cache_lock);
+        dnnl_primitive_destroy(prim);
+        dnnl_primitive_desc_destroy(pd);
+        return NULL;
+    }
+    *fresh = (cached_prim){ prim, pd, 1, 0 };
     int slot;
     if (g_cache_n < CACHE_CAP) slot = g_cache_n++;
-    else { slot = 0; for (int i = 1; i < CACHE_CAP; i++) if (g_cache[i].used < g_cache[slot].used) slot = i; }
+    else {
+        slot = 0;
+        for (int i = 1; i < CACHE_CAP; i++) if (g_cache[i].used < g_cache[slot].used) slot = i;
+        cached_prim *old = g_cache[slot].p;
+        old->evicted = 1;
+        if (old->refs == 0) evicted = old;
+    }
     memcpy(g_cache[slot].key, key, sizeof(int64_t) * KEY_WORDS);
     g_cache[slot].nthr = nthr;
-    g_cache[slot].prim = *prim;
-    g_cache[slot].pd = (dnnl_primitive_desc_t)*pd;
+    g_cache[slot].p = fresh;
     g_cache[slot].used = ++g_tick;
     pthread_mutex_unlock(&g_cache_lock);
+    if (evicted) cached_destroy(evicted);
+    return fresh;
+}
+
+// Gives back a primitive from cache_get/cache_put after its execution.
+static void cache_release(cached_prim *p) {
+    pthread_mutex_lock(&g_cache_lock);
+    int gone = --p->refs == 0 && p->evicted;
+    pthread_mutex_unlock(&g_cache_lock);
+    if (gone) cached_destroy(p);
 }
 
 static int make_mem(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *ptr) {
@@ -234,9 +277,9 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
     int64_t bias_st[3] = { N, N, 1 };
     if (bias && (rc = md3(&bmd, two_d, 1, 1, N, bias_st, dnnl_f32))) return rc;
 
-    dnnl_primitive_t prim;
-    const_dnnl_primitive_desc_t pd;
-    if (!cache_get(key, &prim, &pd)) {
+    cached_prim *cached = cache_get(key);
+    if (!cached) {
+        dnnl_primitive_t prim;
         dnnl_matmul_desc_t desc;
         CHECK(dnnl_matmul_desc_init(&desc, &smd, &wmd, bias && !quant ? &bmd : NULL, &dmd), "matmul_desc_init");
         dnnl_primitive_attr_t attr = user_scratchpad_attr();
@@ -268,8 +311,7 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
         dnnl_primitive_attr_destroy(attr);
         if (st != dnnl_success) return fail(st, "matmul primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "matmul primitive_create");
-        pd = npd;
-        cache_put(key, &prim, &pd);
+        if (!(cached = cache_put(key, prim, npd))) return fail(dnnl_out_of_memory, "matmul primitive cache");
     }
     int kinds[MAX_ARGS]; dnnl_memory_desc_t mds[MAX_ARGS]; void *ptrs[MAX_ARGS]; int n = 0;
     kinds[n] = DNNL_ARG_SRC; mds[n] = smd; ptrs[n++] = (void *)src;
@@ -289,7 +331,9 @@ static int matmul_generic(int quant, int dtype, int64_t bs, int64_t bw, int64_t 
             kinds[n] = DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC; mds[n] = zpmd; ptrs[n++] = (void *)zp;
         }
     }
-    return execute(prim, n, kinds, mds, ptrs);
+    rc = execute(cached->prim, n, kinds, mds, ptrs);
+    cache_release(cached);
+    return rc;
 }
 
 int omni_matmul(int dtype, int64_t bs, int64_t bw, int64_t M, int64_t N, int64_t K,
@@ -372,17 +416,20 @@ int omni_conv2d_forward(const omni_conv2d_shape *s, const float *x, const float 
     dnnl_memory_desc_t xm, wm, bm, ym;
     int rc = conv_mds(s, &xm, &wm, &bm, &ym);
     if (rc) return rc;
-    dnnl_primitive_t prim; const_dnnl_primitive_desc_t pd;
-    if (!cache_get(key, &prim, &pd)) {
+    cached_prim *cached = cache_get(key);
+    if (!cached) {
+        dnnl_primitive_t prim;
         dnnl_primitive_desc_t npd;
         if ((rc = conv_fwd_pd(s, bias != NULL, &npd))) return rc;
         CHECK(dnnl_primitive_create(&prim, npd), "convolution forward primitive_create");
-        pd = npd; cache_put(key, &prim, &pd);
+        if (!(cached = cache_put(key, prim, npd))) return fail(dnnl_out_of_memory, "convolution forward primitive cache");
     }
     int kinds[4] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS };
     dnnl_memory_desc_t mds[4] = { xm, wm, ym, bm };
     void *ptrs[4] = { (void *)x, (void *)w, y, (void *)bias };
-    return execute(prim, bias ? 4 : 3, kinds, mds, ptrs);
+    rc = execute(cached->prim, bias ? 4 : 3, kinds, mds, ptrs);
+    cache_release(cached);
+    return rc;
 }
 
 int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const float *dy, float *dx) {
@@ -392,8 +439,9 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
     dnnl_memory_desc_t xm, wm, bm, ym;
     int rc = conv_mds(s, &xm, &wm, &bm, &ym);
     if (rc) return rc;
-    dnnl_primitive_t prim; const_dnnl_primitive_desc_t pd;
-    if (!cache_get(key, &prim, &pd)) {
+    cached_prim *cached = cache_get(key);
+    if (!cached) {
+        dnnl_primitive_t prim;
         dnnl_primitive_desc_t hint;
         if ((rc = conv_fwd_pd(s, 0, &hint))) return rc;
         dnnl_convolution_desc_t d;
@@ -410,12 +458,14 @@ int omni_conv2d_backward_data(const omni_conv2d_shape *s, const float *w, const 
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward data primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward data primitive_create");
-        pd = npd; cache_put(key, &prim, &pd);
+        if (!(cached = cache_put(key, prim, npd))) return fail(dnnl_out_of_memory, "convolution backward data primitive cache");
     }
     int kinds[3] = { DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC };
     dnnl_memory_desc_t mds[3] = { ym, wm, xm };
     void *ptrs[3] = { (void *)dy, (void *)w, dx };
-    return execute(prim, 3, kinds, mds, ptrs);
+    rc = execute(cached->prim, 3, kinds, mds, ptrs);
+    cache_release(cached);
+    return rc;
 }
 
 int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, const float *dy, float *dw, float *dbias) {
@@ -430,8 +480,9 @@ int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, con
     dnnl_memory_desc_t xm, wm, bm, ym;
     int rc = conv_mds(s, &xm, &wm, &bm, &ym);
     if (rc) return rc;
-    dnnl_primitive_t prim; const_dnnl_primitive_desc_t pd;
-    if (!cache_get(key, &prim, &pd)) {
+    cached_prim *cached = cache_get(key);
+    if (!cached) {
+        dnnl_primitive_t prim;
         dnnl_primitive_desc_t hint;
         if ((rc = conv_fwd_pd(s, dbias != NULL, &hint))) return rc;
         dnnl_convolution_desc_t d;
@@ -448,12 +499,14 @@ int omni_conv2d_backward_weights(const omni_conv2d_shape *s, const float *x, con
         dnnl_primitive_desc_destroy(hint);
         if (stt != dnnl_success) return fail(stt, "convolution backward weights primitive_desc_create");
         CHECK(dnnl_primitive_create(&prim, npd), "convolution backward weights primitive_create");
-        pd = npd; cache_put(key, &prim, &pd);
+        if (!(cached = cache_put(key, prim, npd))) return fail(dnnl_out_of_memory, "convolution backward weights primitive cache");
     }
     int kinds[4] = { DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS };
     dnnl_memory_desc_t mds[4] = { xm, ym, wm, bm };
     void *ptrs[4] = { (void *)x, (void *)dy, dw, dbias };
-    return execute(prim, dbias ? 4 : 3, kinds, mds, ptrs);
+    rc = execute(cached->prim, dbias ? 4 : 3, kinds, mds, ptrs);
+    cache_release(cached);
+    return rc;
 }
 
 // ---- packed inference convolution ---------------------------------------------------------------

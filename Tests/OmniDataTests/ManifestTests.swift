@@ -6,8 +6,7 @@ import OmniData
 
 /// A fresh temporary folder holding `manifest.jsonl` with `text`, plus any `files` (created empty).
 func makeManifestFolder(_ text: String, files: [String] = []) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory
-        .appendingPathComponent("omni-manifest-\(UUID().uuidString)", isDirectory: true)
+    let dir = testScratchRoot.appendingPathComponent("manifest-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     for file in files {
         let url = dir.appendingPathComponent(file)

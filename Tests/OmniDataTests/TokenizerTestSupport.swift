@@ -46,9 +46,18 @@ enum Fixtures {
     }
 }
 
+/// The folder every scratch directory of this test process lives in; removed when the process
+/// exits, so test runs leave nothing behind in the system's temporary directory.
+let testScratchRoot: URL = {
+    let root = FileManager.default.temporaryDirectory.appending(path: "omni-data-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "omni-data-tests-\(getpid())") }
+    return root
+}()
+
 /// A scratch directory for files a test writes.
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(path: "omni-tok-\(UUID().uuidString)")
+    let url = testScratchRoot.appending(path: "tok-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

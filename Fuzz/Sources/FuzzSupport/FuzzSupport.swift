@@ -29,6 +29,8 @@ public enum FuzzInput {
     public static func run(_ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Never {
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        // libFuzzer ends the process with exit(): the scratch files go then (a crash leaves them)
+        atexit { for path in FuzzInput.paths.values { unlink(path) } }
         let status = LLVMFuzzerRunDriver(&argc, &argv, body)
         exit(status)
     }

@@ -155,3 +155,74 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         }
     }
 }
+
+// MARK: - JSON with defaults
+
+// RUN.json may leave out any key that has a default in the initialisers above; `kind` and
+// `steps` (per stage), `corpus` and `stages` are required. An optional key written as `null`
+// means "none" (e.g. `"clipNorm": null` turns clipping off), which is why nil values are written
+// out as null rather than left out.
+
+extension StageConfiguration {
+    enum CodingKeys: String, CodingKey {
+        case kind, steps, batchSize, learningRate, warmupSteps, weightDecay, clipNorm, accumulation, freeze, modalityWeights
+        case evaluateEvery, patience, alignment
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kind: try c.decode(StageKind.self, forKey: .kind), steps: try c.decode(Int.self, forKey: .steps))
+        func value<T: Decodable>(_ key: CodingKeys, _ current: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? current }
+        func optional<T: Decodable>(_ key: CodingKeys, _ current: T?) throws -> T? {
+            c.contains(key) ? try c.decodeIfPresent(T.self, forKey: key) : current
+        }
+        batchSize = try value(.batchSize, batchSize)
+        learningRate = try value(.learningRate, learningRate)
+        warmupSteps = try value(.warmupSteps, warmupSteps)
+        weightDecay = try value(.weightDecay, weightDecay)
+        clipNorm = try optional(.clipNorm, clipNorm)
+        accumulation = try value(.accumulation, accumulation)
+        freeze = try value(.freeze, freeze)
+        modalityWeights = try value(.modalityWeights, modalityWeights)
+        evaluateEvery = try value(.evaluateEvery, evaluateEvery)
+        patience = try optional(.patience, patience)
+        alignment = try optional(.alignment, alignment)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind); try c.encode(steps, forKey: .steps); try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate); try c.encode(warmupSteps, forKey: .warmupSteps)
+        try c.encode(weightDecay, forKey: .weightDecay); try c.encode(clipNorm, forKey: .clipNorm)
+        try c.encode(accumulation, forKey: .accumulation); try c.encode(freeze, forKey: .freeze)
+        try c.encode(modalityWeights, forKey: .modalityWeights); try c.encode(evaluateEvery, forKey: .evaluateEvery)
+        try c.encode(patience, forKey: .patience); try c.encode(alignment, forKey: .alignment)
+    }
+}
+
+extension RunConfiguration {
+    enum CodingKeys: String, CodingKey {
+        case preset, model, corpus, vocabularySize, seed, threads, stages, checkpointEvery, keepCheckpoints
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(corpus: try c.decode(String.self, forKey: .corpus), stages: try c.decode([StageConfiguration].self, forKey: .stages))
+        func value<T: Decodable>(_ key: CodingKeys, _ current: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? current }
+        preset = c.contains(.preset) ? try c.decodeIfPresent(String.self, forKey: .preset) : preset
+        model = try c.decodeIfPresent(OmniModelConfiguration.self, forKey: .model)
+        vocabularySize = try value(.vocabularySize, vocabularySize)
+        seed = try value(.seed, seed)
+        threads = try value(.threads, threads)
+        checkpointEvery = try value(.checkpointEvery, checkpointEvery)
+        keepCheckpoints = try value(.keepCheckpoints, keepCheckpoints)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(preset, forKey: .preset); try c.encode(model, forKey: .model); try c.encode(corpus, forKey: .corpus)
+        try c.encode(vocabularySize, forKey: .vocabularySize); try c.encode(seed, forKey: .seed); try c.encode(threads, forKey: .threads)
+        try c.encode(stages, forKey: .stages); try c.encode(checkpointEvery, forKey: .checkpointEvery)
+        try c.encode(keepCheckpoints, forKey: .keepCheckpoints)
+    }
+}
