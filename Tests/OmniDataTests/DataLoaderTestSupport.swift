@@ -13,8 +13,7 @@ struct LoaderDataset {
     /// `images`: name → (width, height, channels); `audio`: name → (frames, rate); `raw`: name → bytes.
     init(lines: [String], images: [String: (Int, Int, Int)] = [:], audio: [String: (Int, Int)] = [:],
          raw: [String: [UInt8]] = [:]) throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("omni-loader-\(UUID().uuidString)", isDirectory: true)
+        directory = testScratchRoot.appendingPathComponent("loader-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (name, (w, h, c)) in images {
             // A deterministic, non-symmetric pattern so crops and flips change the values.
