@@ -41,7 +41,8 @@ struct AblateCommand: ParsableCommand {
         let vqa_accuracy_without_question: Double?
         let image_text_r1: Double?
         let audio_text_r1: Double?
-        let train_seconds: Double
+        /// Wall time from the first to the last logged training step (also for a reused run).
+        let train_seconds: Double?
     }
 
     /// One study's comparison.
@@ -124,11 +125,10 @@ struct AblateCommand: ParsableCommand {
     func train(_ variant: AblationVariant, seed: UInt64, corpus: String, runDir: String, log: Logger) throws -> RunResult {
         print("\n\(variant.rawValue), seed \(seed): \(variant.summary)")
         let run = RunConfiguration.demo(variant, corpus: corpus, seed: seed, scale: scale)
-        let start = Date()
         let trainer: Trainer
         do { trainer = try Trainer(run: run, directory: runDir) { log.info("\($0)") } } catch { throw CLIError("\(error)") }
         do { _ = try trainer.runAll(progress: progressLine) } catch { throw CLIError("\(error)") }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = Self.loggedTrainingSeconds(runDir + "/logs/train.jsonl")
         let test: PreparedCorpus
         do {
             test = try PreparedCorpus.load(manifest: URL(fileURLWithPath: corpus + "/test.jsonl"), tokenizer: trainer.train.tokenizer,
@@ -141,10 +141,21 @@ struct AblateCommand: ParsableCommand {
                                vqa_accuracy_without_image: bias?.ablatedAccuracy[.image],
                                vqa_accuracy_without_question: bias?.ablatedAccuracy[.text],
                                image_text_r1: report.imageTextR1, audio_text_r1: report.audioTextR1, train_seconds: seconds)
-        print(String(format: "  VQA %.3f (without image %.3f, without question %.3f), modality bias %.3f, image→text R@1 %.3f, %.0f s",
+        print(String(format: "  VQA %.3f (without image %.3f, without question %.3f), modality bias %.3f, image→text R@1 %.3f, trained in %.0f s",
                      result.vqa_accuracy ?? .nan, result.vqa_accuracy_without_image ?? .nan, result.vqa_accuracy_without_question ?? .nan,
-                     result.modality_bias ?? .nan, result.image_text_r1 ?? .nan, seconds))
+                     result.modality_bias ?? .nan, result.image_text_r1 ?? .nan, seconds ?? .nan))
         return result
+    }
+
+    /// Seconds between the first and the last step of a run's `train.jsonl` (their `time` values),
+    /// nil without two logged steps.
+    static func loggedTrainingSeconds(_ path: String) -> Double? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let times = text.split(separator: "\n").compactMap { line -> Double? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["time"] as? Double
+        }
+        guard let first = times.first, let last = times.last, times.count >= 2 else { return nil }
+        return last - first
     }
 
     /// Mean and sample standard deviation (n − 1; 0 for a single value, NaN for none).

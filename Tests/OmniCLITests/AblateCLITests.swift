@@ -30,6 +30,7 @@ import Testing
             let bias = try #require(run["modality_bias"] as? Double, "\(run)")
             #expect(bias >= 0 && bias <= 1)
             #expect(run["vqa_accuracy"] is Double && run["vqa_accuracy_without_image"] is Double)
+            #expect((run["train_seconds"] as? Double ?? 0) > 0, "\(run)")
         }
         for study in try #require(summary["studies"] as? [[String: Any]]) {
             let metric = try #require(study["metric"] as? String)
