@@ -172,21 +172,17 @@ extension StageConfiguration {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(kind: try c.decode(StageKind.self, forKey: .kind), steps: try c.decode(Int.self, forKey: .steps))
-        func value<T: Decodable>(_ key: CodingKeys, _ current: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? current }
-        func optional<T: Decodable>(_ key: CodingKeys, _ current: T?) throws -> T? {
-            c.contains(key) ? try c.decodeIfPresent(T.self, forKey: key) : current
-        }
-        batchSize = try value(.batchSize, batchSize)
-        learningRate = try value(.learningRate, learningRate)
-        warmupSteps = try value(.warmupSteps, warmupSteps)
-        weightDecay = try value(.weightDecay, weightDecay)
-        clipNorm = try optional(.clipNorm, clipNorm)
-        accumulation = try value(.accumulation, accumulation)
-        freeze = try value(.freeze, freeze)
-        modalityWeights = try value(.modalityWeights, modalityWeights)
-        evaluateEvery = try value(.evaluateEvery, evaluateEvery)
-        patience = try optional(.patience, patience)
-        alignment = try optional(.alignment, alignment)
+        batchSize = try c.value(.batchSize, or: batchSize)
+        learningRate = try c.value(.learningRate, or: learningRate)
+        warmupSteps = try c.value(.warmupSteps, or: warmupSteps)
+        weightDecay = try c.value(.weightDecay, or: weightDecay)
+        clipNorm = try c.optional(.clipNorm, or: clipNorm)
+        accumulation = try c.value(.accumulation, or: accumulation)
+        freeze = try c.value(.freeze, or: freeze)
+        modalityWeights = try c.value(.modalityWeights, or: modalityWeights)
+        evaluateEvery = try c.value(.evaluateEvery, or: evaluateEvery)
+        patience = try c.optional(.patience, or: patience)
+        alignment = try c.optional(.alignment, or: alignment)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -208,14 +204,13 @@ extension RunConfiguration {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(corpus: try c.decode(String.self, forKey: .corpus), stages: try c.decode([StageConfiguration].self, forKey: .stages))
-        func value<T: Decodable>(_ key: CodingKeys, _ current: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? current }
-        preset = c.contains(.preset) ? try c.decodeIfPresent(String.self, forKey: .preset) : preset
-        model = try c.decodeIfPresent(OmniModelConfiguration.self, forKey: .model)
-        vocabularySize = try value(.vocabularySize, vocabularySize)
-        seed = try value(.seed, seed)
-        threads = try value(.threads, threads)
-        checkpointEvery = try value(.checkpointEvery, checkpointEvery)
-        keepCheckpoints = try value(.keepCheckpoints, keepCheckpoints)
+        preset = try c.optional(.preset, or: preset)
+        model = try c.optional(.model, or: model)
+        vocabularySize = try c.value(.vocabularySize, or: vocabularySize)
+        seed = try c.value(.seed, or: seed)
+        threads = try c.value(.threads, or: threads)
+        checkpointEvery = try c.value(.checkpointEvery, or: checkpointEvery)
+        keepCheckpoints = try c.value(.keepCheckpoints, or: keepCheckpoints)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -224,5 +219,17 @@ extension RunConfiguration {
         try c.encode(vocabularySize, forKey: .vocabularySize); try c.encode(seed, forKey: .seed); try c.encode(threads, forKey: .threads)
         try c.encode(stages, forKey: .stages); try c.encode(checkpointEvery, forKey: .checkpointEvery)
         try c.encode(keepCheckpoints, forKey: .keepCheckpoints)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The value at `key`, or `current` when the key is absent.
+    fileprivate func value<T: Decodable>(_ key: Key, or current: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? current
+    }
+
+    /// An optional setting: an absent key keeps `current`, `null` means nil.
+    fileprivate func optional<T: Decodable>(_ key: Key, or current: T?) throws -> T? {
+        contains(key) ? try decodeIfPresent(T.self, forKey: key) : current
     }
 }
