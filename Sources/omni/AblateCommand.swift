@@ -128,7 +128,9 @@ struct AblateCommand: ParsableCommand {
         let trainer: Trainer
         do { trainer = try Trainer(run: run, directory: runDir) { log.info("\($0)") } } catch { throw CLIError("\(error)") }
         do { _ = try trainer.runAll(progress: progressLine) } catch { throw CLIError("\(error)") }
-        let seconds = Self.loggedTrainingSeconds(runDir + "/logs/train.jsonl")
+        // from the first to the last logged step, so a reused run reports its training too
+        let records = (try? trainer.trainingRecords()) ?? []
+        let seconds = records.count >= 2 ? records.last!.time - records.first!.time : nil
         let test: PreparedCorpus
         do {
             test = try PreparedCorpus.load(manifest: URL(fileURLWithPath: corpus + "/test.jsonl"), tokenizer: trainer.train.tokenizer,
@@ -145,17 +147,6 @@ struct AblateCommand: ParsableCommand {
                      result.vqa_accuracy ?? .nan, result.vqa_accuracy_without_image ?? .nan, result.vqa_accuracy_without_question ?? .nan,
                      result.modality_bias ?? .nan, result.image_text_r1 ?? .nan, seconds ?? .nan))
         return result
-    }
-
-    /// Seconds between the first and the last step of a run's `train.jsonl` (their `time` values),
-    /// nil without two logged steps.
-    static func loggedTrainingSeconds(_ path: String) -> Double? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let times = text.split(separator: "\n").compactMap { line -> Double? in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["time"] as? Double
-        }
-        guard let first = times.first, let last = times.last, times.count >= 2 else { return nil }
-        return last - first
     }
 
     /// Mean and sample standard deviation (n − 1; 0 for a single value, NaN for none).

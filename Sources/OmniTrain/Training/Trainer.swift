@@ -119,6 +119,9 @@ public final class Trainer: @unchecked Sendable {
 
     var pendingOptimizerCheckpoint: Checkpoint?
 
+    /// The training log's records (`logs/train.jsonl`), one per optimiser step so far.
+    public func trainingRecords() throws -> [RunLogRecord] { try trainLog.records() }
+
     /// Reads a tokenizer trained by ``PreparedCorpus/trainTokenizer(manifests:vocabularySize:)``:
     /// its special tokens take the ids after the last rank, in ``SpecialToken/all`` order.
     public static func loadTokenizer(_ url: URL, vocabularySize: Int? = nil) throws -> TiktokenTokenizer {
